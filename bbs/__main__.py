@@ -1,0 +1,5 @@
+"""Entry point for `python -m bbs`."""
+
+from bbs.cli import main
+
+raise SystemExit(main())

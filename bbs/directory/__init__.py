@@ -1,0 +1,1 @@
+"""The support directory: typed records, the data/ file format and pure query functions."""

@@ -1,0 +1,1 @@
+"""Actions behind menu commands (cmd:NAME): directory look-ups, terminal settings, help."""

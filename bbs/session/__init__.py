@@ -1,0 +1,1 @@
+"""One Session per connection: terminal state, input decoding, line editing, output pacing."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy schema, Alembic migrations, loading data/ and reading snapshots."""

@@ -1,0 +1,1 @@
+"""Telnet transport: option negotiation policy on telnetlib3 and the per-connection shell."""

@@ -1,0 +1,1 @@
+"""Terminal capabilities, detection, markup rendering per tier and per-session encodings."""
