@@ -106,7 +106,9 @@ class Listing:
     """What one service offers in one country: its numbers, hours and languages.
 
     `printed` is the country as the seed's table prints it ("Pays-bas", "USA,");
-    `erratum` marks a value known to be wrong in the source, kept as printed.
+    `erratum` marks a value known to be wrong in the source, kept as printed; `tz`
+    overrides the country's time zone (a US number in California); `source` names the
+    seed table the listing comes from ("Assistance clients au Canada").
     """
 
     service: str
@@ -118,6 +120,8 @@ class Listing:
     languages: tuple[str, ...] = ()
     remark: str = ""
     erratum: str = ""
+    tz: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

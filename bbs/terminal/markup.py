@@ -25,3 +25,14 @@ or + - |).
 Wrapping: each line is word-wrapped to the screen width minus one column;
 continuation lines keep the leading spaces of the line they continue.
 """
+
+from __future__ import annotations
+
+
+class MarkupError(ValueError):
+    """Markup that the renderer cannot understand: a programming or data error."""
+
+
+def escape(text: str) -> str:
+    """Text made safe to embed in markup: braces doubled, so no tag can be injected."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEBS    := lrzsz telnet postgresql
+DB      ?= sqlite:///var/bbs.db
+PORT    ?= 2323
+HOST    ?= 127.0.0.1
+
+.PHONY: setup debs run test lint bench clean
+
+setup: debs $(STAMP)
+
+# Debian packages the tests need, installed only when missing and only as root.
+debs:
+	@missing=""; \
+	command -v sz >/dev/null 2>&1 || missing="$$missing lrzsz"; \
+	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:$$missing"; \
+			(apt-get install -y -q $$missing >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null)) \
+			|| { echo "apt-get install$$missing failed"; exit 1; }; \
+		else \
+			echo "missing Debian packages:$$missing (run 'sudo make setup' or install them)"; \
+		fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip >/dev/null
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: setup
+	@mkdir -p var
+	$(BIN)/bbs db upgrade --db $(DB)
+	$(BIN)/bbs load data --db $(DB)
+	$(BIN)/bbs serve --host $(HOST) --port $(PORT) --db $(DB)
+
+test: setup
+	$(BIN)/ruff check bbs tests bench
+	$(BIN)/ruff format --check bbs tests bench
+	$(BIN)/mypy --strict bbs
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check --fix bbs tests bench
+	$(BIN)/ruff format bbs tests bench
+	$(BIN)/mypy --strict bbs
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
