@@ -1,0 +1,362 @@
+"""One Session per connection: it owns the caller's terminal, input, output, language and clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bbs.menus.strings import Strings
+from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
+from bbs.session.link import Link
+from bbs.terminal.caps import Caps, Encoding, clamp_size
+from bbs.terminal.controls import Controls
+from bbs.terminal.encoding import decoder, encode
+from bbs.terminal.render import render
+
+log = logging.getLogger(__name__)
+
+
+class Hangup(Exception):
+    """The session is over: the caller hung up, idled out, said goodbye or the node stops."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """Per-node settings every session follows."""
+
+    idle_timeout: float = 900.0
+    idle_warning: float = 60.0
+    max_line: int = 256
+    drain_timeout: float = 60.0
+    """Seconds a caller may stop reading before the board hangs up on them."""
+    input_queue: int = 512
+    """Events buffered before the board stops reading from the caller (back-pressure)."""
+
+
+_SCREEN_MEMORY = 64
+"""Markup blocks kept since the last clear, to redraw the screen when the window changes."""
+_ESC_WAIT = 0.08
+"""Seconds after a lone ESC before it counts as the Escape key rather than a sequence start."""
+
+
+class Session:
+    """A caller's connection: terminal capabilities, language, input events and paced output.
+
+    Screens call `send` with markup and `read_line`/`read_event` for input; they never
+    see bytes or escape sequences.
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        strings: Strings,
+        settings: SessionSettings,
+        *,
+        caps: Caps | None = None,
+        lang: str = "fr",
+        node: int = 0,
+    ) -> None:
+        self.link = link
+        self.strings = strings
+        self.settings = settings
+        self.caps = caps or Caps()
+        self.lang = lang
+        self.node = node
+        self.hotkeys = False
+        """Single-key menu choices instead of a word ended with Enter."""
+        self.where = ""
+        """The menu or area the caller is in, for logs and later for "who is online"."""
+        self.detected = ""
+        """How the terminal was identified, for the banner and the settings screen."""
+        self.server_echo = True
+        """Whether the board echoes typed characters (the client agreed to WILL ECHO)."""
+        self._parser = KeyParser()
+        self._decoder = decoder(self.caps.wire_encoding)
+        self._events: asyncio.Queue[Event | Hangup] = asyncio.Queue(settings.input_queue)
+        self._pending: deque[Event] = deque()
+        self._screen: deque[str] = deque(maxlen=_SCREEN_MEMORY)
+        self._last_input = time.monotonic()
+        self._warned = False
+        self._pump: asyncio.Task[None] | None = None
+        self._closing: str = ""
+        self._divert: Callable[[str], None] | None = None
+        self._write_lock = asyncio.Lock()
+        link.on_resize(self._on_resize)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start reading the caller's input in the background."""
+        if self._pump is None:
+            self._pump = asyncio.get_running_loop().create_task(self._read_loop())
+
+    async def close(self) -> None:
+        """Stop reading and hang up."""
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump
+        self.link.close()
+
+    def end(self, reason: str) -> None:
+        """Ask the session to end at its next input wait (shutdown, sysop, ...)."""
+        self._closing = reason
+        with contextlib.suppress(asyncio.QueueFull):
+            self._events.put_nowait(Hangup(reason))
+
+    @property
+    def ending(self) -> str:
+        """Why the session is ending, or "" while it runs."""
+        return self._closing
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self.link.read(4096)
+                if not data:
+                    break
+                text = self._decoder.decode(data)
+                if self._divert is not None:
+                    self._divert(text)
+                    continue
+                for event in self._parser.feed(text):
+                    await self._events.put(event)
+                if self._parser.pending:
+                    # A lone ESC is the Escape key unless the rest of a sequence follows.
+                    with contextlib.suppress(TimeoutError):
+                        more = await asyncio.wait_for(self.link.read(4096), _ESC_WAIT)
+                        if not more:
+                            break
+                        for event in self._parser.feed(self._decoder.decode(more)):
+                            await self._events.put(event)
+                        continue
+                    for event in self._parser.flush():
+                        await self._events.put(event)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        await self._events.put(Hangup("hangup"))
+
+    # ----------------------------------------------------------------- terminal
+
+    def set_caps(self, caps: Caps) -> None:
+        """Adopt new terminal capabilities (detection, settings screen, window change)."""
+        if caps.wire_encoding != self.caps.wire_encoding:
+            self._decoder = decoder(caps.wire_encoding)
+        self.caps = caps
+
+    def divert_input(self, sink: Callable[[str], None] | None) -> None:
+        """Send decoded input text to `sink` instead of the key parser (full-screen editors)."""
+        self._divert = sink
+
+    def _on_resize(self, cols: int, rows: int) -> None:
+        cols, rows = clamp_size(cols, rows)
+        if (cols, rows) == (self.caps.cols, self.caps.rows):
+            return
+        self.set_caps(self.caps.with_(cols=cols, rows=rows))
+        with contextlib.suppress(asyncio.QueueFull):
+            self._events.put_nowait(Resize(cols, rows))
+
+    @property
+    def controls(self) -> Controls:
+        """Terminal controls for the current capabilities."""
+        return Controls(self.caps)
+
+    def text(self, key: str, /, **values: object) -> str:
+        """A localised string in the session's language."""
+        return self.strings.get(key, self.lang, **values)
+
+    # ----------------------------------------------------------------- output
+
+    async def send(self, markup: str, *, remember: bool = True) -> None:
+        """Render markup for this terminal and send it, paced at the session's speed."""
+        if remember:
+            self._screen.append(markup)
+        await self.write_raw(encode(render(markup, self.caps), self.caps))
+
+    async def clear(self) -> None:
+        """Clear the screen and forget what was on it."""
+        self._screen.clear()
+        await self.write_raw(encode(self.controls.clear(), self.caps))
+
+    async def redraw(self) -> None:
+        """Draw again what is on the screen, reflowed to the current window size."""
+        blocks = list(self._screen)
+        await self.write_raw(encode(self.controls.clear(), self.caps))
+        for block in blocks:
+            await self.write_raw(encode(render(block, self.caps), self.caps))
+
+    async def echo(self, text: str) -> None:
+        """Echo typed characters when the board, not the terminal, echoes."""
+        if self.server_echo and text:
+            await self.write_raw(encode(text, self.caps))
+
+    async def write_raw(self, data: bytes) -> None:
+        """Bytes to the caller, paced like a modem at `caps.baud` (10 bits a character)."""
+        if self.link.is_closing() or not data:
+            return
+        async with self._write_lock:
+            baud = self.caps.baud
+            if not baud:
+                self.link.write(data)
+                await self._drain()
+                return
+            per_second = baud / 10
+            chunk = max(1, int(per_second / 20))
+            for start in range(0, len(data), chunk):
+                if self.link.is_closing():
+                    return
+                piece = data[start : start + chunk]
+                self.link.write(piece)
+                await self._drain()
+                await asyncio.sleep(len(piece) / per_second)
+
+    async def _drain(self) -> None:
+        try:
+            await asyncio.wait_for(self.link.drain(), self.settings.drain_timeout)
+        except TimeoutError:
+            log.warning("%s: caller stopped reading, hanging up", self.link.peer)
+            self.link.close()
+            raise Hangup("stalled") from None
+        except ConnectionError:
+            raise Hangup("hangup") from None
+
+    # ----------------------------------------------------------------- input
+
+    def idle_for(self) -> float:
+        """Seconds since the caller last typed something."""
+        return time.monotonic() - self._last_input
+
+    async def read_event(self, timeout: float | None = None) -> Event | None:
+        """The next input event, or None after `timeout` seconds; enforces the idle timeout.
+
+        Raises Hangup when the caller hangs up, idles out or the session is ended.
+        """
+        if self._pending:
+            return self._pending.popleft()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            idle_left = self.settings.idle_timeout - self.idle_for()
+            warn_left = idle_left - self.settings.idle_warning
+            wait = idle_left if self._warned else warn_left
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+            try:
+                item = await asyncio.wait_for(self._events.get(), max(wait, 0))
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                if self._warned and self.idle_for() >= self.settings.idle_timeout:
+                    await self.send("\n{warn}" + self.text("board.idle_disconnect") + "{/}\n")
+                    raise Hangup("idle") from None
+                if not self._warned and self.idle_for() >= (
+                    self.settings.idle_timeout - self.settings.idle_warning
+                ):
+                    self._warned = True
+                    await self.send("\n{warn}" + self.text("board.idle_warning") + "{/}\n")
+                continue
+            if isinstance(item, Hangup):
+                # Keep the marker so every later read ends the same way.
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._events.put_nowait(item)
+                raise item
+            if not isinstance(item, (CursorReport, Resize)):
+                self._last_input = time.monotonic()
+                self._warned = False
+            return item
+
+    def push_back(self, events: Iterable[Event]) -> None:
+        """Put events back in front of the input, to be read again."""
+        self._pending.extendleft(reversed(list(events)))
+
+    async def read_line(
+        self,
+        prompt: str = "",
+        *,
+        max_len: int | None = None,
+        instant: Callable[[str], bool] | None = None,
+        secret: bool = False,
+    ) -> str:
+        """A line typed by the caller, edited with backspace/DEL and ^U, ended with Enter.
+
+        `instant(ch)` makes a first character return at once (menu hotkeys). The prompt
+        is redrawn with the line so far after a window change.
+        """
+        limit = min(max_len or self.settings.max_line, self.settings.max_line)
+        buffer: list[str] = []
+        if prompt:
+            await self.send(prompt, remember=False)
+        while True:
+            event = await self.read_event()
+            if isinstance(event, str):
+                if not buffer and instant is not None and instant(event):
+                    await self.echo(event)
+                    await self.send("\n", remember=False)
+                    return event
+                if len(buffer) >= limit:
+                    await self.write_raw(encode(self.controls.bell(), self.caps))
+                    continue
+                buffer.append(event)
+                await self.echo("*" if secret else event)
+            elif event is Key.ENTER:
+                await self.send("\n", remember=False)
+                return "".join(buffer)
+            elif event is Key.ERASE:
+                if buffer:
+                    buffer.pop()
+                    await self.echo(self.controls.backspace_erase())
+            elif event is Key.KILL_LINE:
+                if buffer:
+                    await self.echo(self.controls.backspace_erase() * len(buffer))
+                    buffer.clear()
+            elif event is Key.INTERRUPT:
+                await self.send("\n", remember=False)
+                return ""
+            elif isinstance(event, Resize):
+                await self.redraw()
+                if prompt:
+                    await self.send(prompt, remember=False)
+                await self.echo("*" * len(buffer) if secret else "".join(buffer))
+
+    async def pause(self) -> None:
+        """Wait for Enter (or any key) before going on: "Appuyez sur Entrée"."""
+        await self.send("{dim}" + self.text("board.press_enter") + "{/}", remember=False)
+        while True:
+            event = await self.read_event()
+            if isinstance(event, (str, Key)):
+                break
+        await self.send("\n", remember=False)
+
+    async def cursor_position(self, timeout: float) -> CursorReport | None:
+        """Ask the terminal where its cursor is; None when it does not answer in time."""
+        await self.write_raw(encode(self.controls.cursor_position_request(), self.caps))
+        deadline = time.monotonic() + timeout
+        kept: list[Event] = []
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                event = await self.read_event(left)
+                if event is None:
+                    break
+                if isinstance(event, CursorReport):
+                    return event
+                kept.append(event)
+            return None
+        finally:
+            self.push_back(kept)
+
+    def rebuild_decoder(self) -> None:
+        """Start input decoding afresh (after the encoding changed mid-line)."""
+        self._decoder = decoder(self.caps.wire_encoding)
+
+    @property
+    def encoding(self) -> Encoding:
+        """The encoding on the wire."""
+        return self.caps.wire_encoding

@@ -1,0 +1,131 @@
+"""Choosing a tier and an encoding from what a terminal says it is and how it answers probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bbs.terminal.caps import Caps, Encoding, Tier, clamp_size
+
+ANSI_BBS = frozenset(
+    {"ansi", "ansi-bbs", "syncterm", "pcansi", "cterm", "netrunner", "scoansi", "ansi.sys", "bbs"}
+)
+"""ANSI-BBS clients: CP437 art and line drawing."""
+XTERM_LIKE = (
+    "xterm",
+    "rxvt",
+    "screen",
+    "tmux",
+    "linux",
+    "putty",
+    "konsole",
+    "gnome",
+    "alacritty",
+    "kitty",
+    "foot",
+    "wezterm",
+    "iterm",
+    "vte",
+    "st-",
+    "mintty",
+    "cygwin",
+)
+"""Prefixes of modern terminal names: ANSI colour, UTF-8 when they pass the probe."""
+VT_8BIT = ("vt220", "vt240", "vt320", "vt340", "vt420", "vt510", "vt520", "vt525")
+"""8-bit DEC terminals: VT-100 tier with Latin-1."""
+VT_7BIT = ("vt100", "vt102", "vt52", "vt125", "vt131")
+NO_ESCAPES = frozenset({"dumb", "unknown", "network", "tty33", "tty", ""})
+"""Names that promise nothing: no probe, no escape sequence."""
+
+
+class Utf8Probe(Enum):
+    """What the UTF-8 probe learned: a two-byte character printed, cursor moved by one or two."""
+
+    NOT_RUN = "not run"
+    ONE_COLUMN = "utf-8"
+    TWO_COLUMNS = "8-bit"
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """The outcome of terminal detection and a one-line description of it."""
+
+    caps: Caps
+    term: str
+    reason: str
+
+
+def primary_name(names: tuple[str, ...]) -> str:
+    """The most telling terminal name of a TTYPE list (known names before unknown ones)."""
+    lowered = tuple(n.lower() for n in names if n)
+    for name in lowered:
+        if name in ANSI_BBS or name.startswith(XTERM_LIKE) or name.startswith(VT_8BIT + VT_7BIT):
+            return name
+    return lowered[0] if lowered else "unknown"
+
+
+def should_probe(names: tuple[str, ...], telnet: bool) -> bool:
+    """Whether to send cursor-position probes: never to `dumb`, never to a raw TCP script."""
+    if not telnet:
+        return False
+    return primary_name(names) not in NO_ESCAPES or not names
+
+
+def choose(
+    names: tuple[str, ...],
+    *,
+    cpr: bool,
+    utf8: Utf8Probe,
+    binary: bool,
+    cols: int,
+    rows: int,
+    baud: int = 0,
+) -> Detection:
+    """Tier and encoding for a terminal, from its TTYPE names and probe answers.
+
+    Without 8-bit transmission (`binary` false), output is 7-bit ASCII whatever the
+    terminal could show. With nothing learned: 80x24 dumb ASCII.
+    """
+    cols, rows = clamp_size(cols, rows)
+    term = primary_name(names)
+    tier, encoding, reason = Tier.DUMB, Encoding.ASCII, "no terminal type"
+    if term in NO_ESCAPES:
+        if cpr:
+            # It answers ANSI probes but names no charset: colour yes, 7-bit text.
+            tier, encoding, reason = Tier.ANSI, Encoding.ASCII, f"{term}: answers probes"
+        else:
+            reason = f"{term}: plain text"
+    elif term in ANSI_BBS:
+        tier, encoding, reason = Tier.ANSI, Encoding.CP437, f"{term}: ANSI-BBS, CP437"
+    elif term.startswith(XTERM_LIKE):
+        if utf8 is Utf8Probe.ONE_COLUMN:
+            tier, encoding, reason = Tier.ANSI, Encoding.UTF8, f"{term}: passed the UTF-8 probe"
+        else:
+            tier, encoding, reason = Tier.ANSI, Encoding.LATIN1, f"{term}: no UTF-8, Latin-1"
+    elif term.startswith(VT_8BIT):
+        tier, encoding, reason = Tier.VT100, Encoding.LATIN1, f"{term}: 8-bit DEC, Latin-1"
+    elif term.startswith(VT_7BIT):
+        tier, encoding, reason = Tier.VT100, Encoding.ASCII, f"{term}: 7-bit"
+    elif cpr:
+        tier, encoding, reason = _by_probe(utf8)
+        reason = f"{term}: {reason}"
+    else:
+        reason = f"{term}: unknown, plain text"
+    if not binary and encoding is not Encoding.ASCII:
+        reason += "; no 8-bit line, ASCII"
+    caps = Caps(
+        tier=tier,
+        encoding=encoding,
+        cols=cols,
+        rows=rows,
+        eight_bit=binary,
+        baud=baud,
+    )
+    return Detection(caps=caps, term=term, reason=reason)
+
+
+def _by_probe(utf8: Utf8Probe) -> tuple[Tier, Encoding, str]:
+    """An unnamed terminal that answered the cursor probe: ANSI, UTF-8 if it passed."""
+    if utf8 is Utf8Probe.ONE_COLUMN:
+        return Tier.ANSI, Encoding.UTF8, "answers probes, UTF-8"
+    return Tier.ANSI, Encoding.ASCII, "answers probes"
