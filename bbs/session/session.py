@@ -176,6 +176,10 @@ class Session:
 
     # ----------------------------------------------------------------- output
 
+    def remember(self, markup: str) -> None:
+        """Note markup as being on screen (for a redraw) without sending it."""
+        self._screen.append(markup)
+
     async def send(self, markup: str, *, remember: bool = True) -> None:
         """Render markup for this terminal and send it, paced at the session's speed."""
         if remember:

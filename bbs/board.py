@@ -1,0 +1,217 @@
+"""A board node: what every session shares (menus, strings, directory) and the server's life cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bbs.config import Config
+from bbs.directory.model import Directory
+from bbs.directory.query import Index, build_index
+from bbs.errors import UsageError
+from bbs.menus.engine import Engine
+from bbs.menus.loader import load_menus
+from bbs.menus.model import MenuSet
+from bbs.menus.strings import Strings, load_strings
+from bbs.services import build_commands
+from bbs.services.registry import Command, Context
+from bbs.session.link import Link
+from bbs.session.probe import detect
+from bbs.session.session import Hangup, Session, SessionSettings
+from bbs.terminal.caps import Tier
+from bbs.terminal.encoding import encode
+from bbs.terminal.markup import escape
+from bbs.terminal.sauce import render_art
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Art:
+    """One piece of art: CP437 ANSI bytes for the ANSI tier, markup for the others."""
+
+    ansi: bytes | None
+    markup: str
+
+
+def load_art(folder: Path) -> dict[str, Art]:
+    """Every art piece in `folder` by base name (`NAME.ans` and/or `NAME.txt`)."""
+    names = {p.stem for p in folder.glob("*.ans")} | {p.stem for p in folder.glob("*.txt")}
+    art: dict[str, Art] = {}
+    for name in sorted(names):
+        ans = folder / f"{name}.ans"
+        txt = folder / f"{name}.txt"
+        art[name] = Art(
+            ansi=ans.read_bytes() if ans.exists() else None,
+            markup=txt.read_text(encoding="utf-8") if txt.exists() else "",
+        )
+    return art
+
+
+def load_menus_for(menus_dir: Path, directory: Directory | Path) -> MenuSet:
+    """Load and validate the menus against the commands and the directory's codes."""
+    if isinstance(directory, Path):
+        from bbs.directory.datafiles import read_data_dir
+
+        directory = read_data_dir(directory)
+    return load_menus(menus_dir, build_commands(directory))
+
+
+async def read_board_directory(config: Config) -> Directory:
+    """The directory as stored in the database, or a clear error when it was never loaded."""
+    from bbs.store.snapshot import read_directory
+
+    directory = await read_directory(config.db)
+    if not directory.countries:
+        raise UsageError(
+            f"the database {config.db} holds no directory: run 'bbs db upgrade' then 'bbs load'"
+        )
+    return directory
+
+
+@dataclass
+class Board:
+    """Everything the sessions of one node share, and the sessions themselves."""
+
+    config: Config
+    strings: Strings
+    menus: MenuSet
+    commands: dict[str, Command]
+    directory: Directory
+    index: Index
+    art: dict[str, Art]
+    sessions: set[Session] = field(default_factory=set)
+    stopping: bool = False
+
+    @classmethod
+    def build(cls, config: Config, directory: Directory) -> Board:
+        """A board from its configuration and directory; refuses bad menus or strings."""
+        menus_dir = Path(config.menus_dir)
+        strings = load_strings(menus_dir / "strings")
+        commands = build_commands(directory)
+        menus = load_menus(menus_dir, commands)
+        return cls(
+            config=config,
+            strings=strings,
+            menus=menus,
+            commands=dict(commands),
+            directory=directory,
+            index=build_index(directory),
+            art=load_art(menus_dir / "art"),
+        )
+
+    def settings(self) -> SessionSettings:
+        """Session settings from the configuration."""
+        return SessionSettings(
+            idle_timeout=self.config.idle_timeout, max_line=self.config.max_line
+        )
+
+    def _node_number(self) -> int:
+        taken = {s.node for s in self.sessions}
+        return next(n for n in range(1, len(taken) + 2) if n not in taken)
+
+    async def handle(self, link: Link) -> None:
+        """One caller, from detection to goodbye; no traceback ever reaches them."""
+        session = Session(
+            link, self.strings, self.settings(), lang=self.config.language, node=self._node_number()
+        )
+        self.sessions.add(session)
+        session.start()
+        try:
+            if self.stopping:
+                await session.send(escape(session.text("board.shutdown")) + "\n")
+                return
+            detection = await detect(session, self.config.probe_timeout, self.config.baud)
+            log.info("%s node %d: %s", link.peer, session.node, detection.reason)
+            await self.welcome(session, detection.term)
+            await Engine(session, self).run()
+        except Hangup as end:
+            log.info("%s node %d: session ended (%s)", link.peer, session.node, end.reason)
+        except Exception:
+            log.exception("%s node %d: session failed", link.peer, session.node)
+            with contextlib.suppress(Exception):
+                await session.send("\n{err}" + escape(session.text("board.internal_error")) + "{/}\n")
+        finally:
+            self.sessions.discard(session)
+            await session.close()
+
+    async def welcome(self, session: Session, term: str) -> None:
+        """The connecting banner with what was detected, then the welcome art."""
+        caps = session.caps
+        banner = session.text(
+            "board.banner",
+            term=term,
+            cols=caps.cols,
+            rows=caps.rows,
+            encoding=caps.wire_encoding.value,
+            tier=caps.tier.value,
+        )
+        await session.send("{dim}" + escape(banner) + "{/}\n", remember=False)
+        if "welcome" in self.art:
+            await session.clear()
+            await self.show_art(session, "welcome")
+            await session.pause()
+
+    async def show_art(self, session: Session, name: str) -> None:
+        """Draw art: the ANSI file on ANSI terminals, its markup equivalent elsewhere."""
+        art = self.art.get(name)
+        if art is None:
+            return
+        if session.caps.tier is Tier.ANSI and art.ansi is not None:
+            session.remember(art.markup)
+            await session.write_raw(encode(render_art(art.ansi, session.caps), session.caps))
+        elif art.markup:
+            await session.send(art.markup)
+
+    async def shutdown(self) -> None:
+        """Tell every caller the node is stopping, give them a moment, then hang up."""
+        self.stopping = True
+        for session in list(self.sessions):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    session.send("\n{warn}" + escape(session.text("board.shutdown")) + "{/}\n"),
+                    1.0,
+                )
+        await asyncio.sleep(self.config.shutdown_grace)
+        for session in list(self.sessions):
+            session.end("shutdown")
+            session.link.close()
+
+
+async def run_node(config: Config, ready: asyncio.Event | None = None) -> None:
+    """Serve the board until SIGTERM or SIGINT, then drain and return."""
+    from bbs.telnet.server import start_server
+
+    directory = await read_board_directory(config)
+    board = Board.build(config, directory)
+    server = await start_server(config.host, config.port, board.handle, config.connect_maxwait)
+    # Menus, strings and the directory live as long as the node: keep the collector off them.
+    gc.collect()
+    gc.freeze()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    bound = server.sockets[0].getsockname() if server.sockets else (config.host, config.port)
+    log.warning("lotus-bbs listening on %s:%s (%s)", bound[0], bound[1], config.db)
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log.warning("stopping: telling %d caller(s)", len(board.sessions))
+    server.close()
+    await board.shutdown()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.wait_closed(), 2.0)
+
+
+def serve(config: Config) -> int:
+    """`bbs serve`: run a node; exit status 0 after a clean shutdown."""
+    logging.getLogger().setLevel(config.log_level)
+    asyncio.run(run_node(config))
+    return 0

@@ -1,0 +1,199 @@
+"""The menu engine: a stack of menus, hotkeys and typed words, and the board's global commands."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from bbs.menus.model import Action, Menu, MenuSet
+from bbs.services.registry import Command, Context
+from bbs.session.pager import page
+from bbs.session.session import Hangup, Session
+from bbs.terminal.markup import escape
+
+if TYPE_CHECKING:
+    from bbs.board import Board
+
+log = logging.getLogger(__name__)
+
+ROOT = "index"
+MAX_DEPTH = 32
+"""Deepest menu stack kept; following links in circles must not grow it forever."""
+LANGS = ("fr", "en", "de")
+_BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
+_HELP = {"HELP", "AIDE", "?", "HILFE"}
+
+
+def fold(word: str) -> str:
+    """A command word compared without case or accents ("Aidé" == "AIDE")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
+
+
+class Engine:
+    """Runs the menus for one session until the caller leaves.
+
+    Navigation is a stack: `push` a menu, `pop` back, `goto` an area (the root, then it).
+    """
+
+    def __init__(self, session: Session, board: Board) -> None:
+        self.ctx = Context(session, board, self)
+        self.menus: MenuSet = board.menus
+        self.commands: Mapping[str, Command] = board.commands
+        self.stack: list[str] = [ROOT]
+
+    @property
+    def current(self) -> Menu:
+        """The menu on top of the stack."""
+        return self.menus.get(self.stack[-1])
+
+    def push(self, name: str) -> None:
+        """Enter a menu; a menu already on the stack is returned to, not stacked again."""
+        if name in self.stack:
+            del self.stack[self.stack.index(name) + 1 :]
+        else:
+            self.stack.append(name)
+            del self.stack[1:-MAX_DEPTH]
+
+    def pop(self) -> None:
+        """Go back to the previous menu (the root stays)."""
+        if len(self.stack) > 1:
+            self.stack.pop()
+
+    def goto(self, name: str) -> None:
+        """Jump to an area: the root, then that menu."""
+        self.stack = [ROOT] if name == ROOT else [ROOT, name]
+
+    async def run(self) -> None:
+        """Show menus and obey the caller until logoff; Hangup ends it from anywhere."""
+        session = self.ctx.session
+        redraw = True
+        while True:
+            menu = self.current
+            session.where = menu.name
+            if redraw:
+                await self.show(menu)
+            hotkeys = {item.key.upper() for item in menu.items}
+            prompt = "{h}" + escape(session.text("board.prompt")) + "{/} "
+            line = await session.read_line(
+                prompt,
+                instant=(lambda ch: ch.upper() in hotkeys) if session.hotkeys else None,
+            )
+            redraw = await self.dispatch(line)
+
+    async def show(self, menu: Menu) -> None:
+        """Draw a menu: title, text, what its `show` command prints, then its items."""
+        session = self.ctx.session
+        lang = session.lang
+        await session.clear()
+        if menu.art:
+            await self.ctx.board.show_art(session, menu.art)
+        parts = ["{title}" + escape(menu.title.get(lang, "")), ""]
+        text = menu.text.get(lang, "")
+        if text:
+            parts += [text, ""]
+        body = "\n".join(parts)
+        if menu.show is not None:
+            await page(session, body)
+            await self.run_action(menu.show)
+            body = ""
+        items = "\n".join(
+            f"  {{k}}{escape(item.key)}{{/}}  {escape(item.label.get(lang, ''))}"
+            for item in menu.items
+        )
+        await page(session, (body + "\n" if body else "\n") + items + "\n")
+
+    async def dispatch(self, line: str) -> bool:
+        """Obey one line typed at a menu prompt; True when the menu should be drawn again."""
+        session = self.ctx.session
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith("/"):
+            text = text[1:].strip()
+        elif len(text) == 1:
+            item = next((i for i in self.current.items if i.key.upper() == text.upper()), None)
+            if item is not None:
+                return await self.run_action(item.action)
+        handled = await self.global_command(text)
+        if handled is not None:
+            return handled
+        action = self.menus.go_action(fold(text))
+        if action is not None:
+            return await self.run_action(action)
+        await session.send(
+            "{err}" + escape(session.text("board.unknown_command", command=text[:40])) + "{/}\n"
+        )
+        return False
+
+    async def global_command(self, text: str) -> bool | None:
+        """Run a command valid at any prompt (GO, HELP, LANG, BYE); None when `text` is none.
+
+        Returns whether the current menu should be drawn again.
+        """
+        verb, _, rest = text.strip().lstrip("/").partition(" ")
+        word = fold(verb)
+        argument = rest.strip()
+        if word == "GO":
+            return await self.go(argument)
+        if word in _HELP and not argument:
+            await self.help()
+            return False
+        if word == "LANG":
+            return await self.set_language(argument)
+        if word in _BYE or fold(text) in _BYE:
+            await self.logoff()
+        return None
+
+    async def run_action(self, action: Action) -> bool:
+        """Carry out one menu action; True when the current menu should be redrawn."""
+        if action.kind == "menu":
+            self.push(action.target)
+            return True
+        if action.kind == "back":
+            self.pop()
+            return True
+        if action.kind == "logoff":
+            await self.logoff()
+        command = self.commands[action.target]
+        await command.run(self.ctx, action.arg)
+        return True
+
+    async def go(self, word: str) -> bool:
+        """`GO word`: jump to the area named by `word`, or list the words there are."""
+        session = self.ctx.session
+        action = self.menus.go_action(fold(word)) if word else None
+        if action is None:
+            words = ", ".join(sorted(self.menus.go_words()))
+            key = "board.go_unknown" if word else "board.go_usage"
+            await session.send(
+                "{err}" + escape(session.text(key, word=word[:30], words=words)) + "{/}\n"
+            )
+            return False
+        if action.kind == "menu":
+            self.goto(action.target)
+            return True
+        return await self.run_action(action)
+
+    async def help(self) -> None:
+        """The help screen: global commands and how menus work."""
+        await self.commands["help"].run(self.ctx, None)
+
+    async def set_language(self, code: str) -> bool:
+        """`LANG fr|en|de`: switch the session's language and redraw."""
+        session = self.ctx.session
+        code = code.lower()
+        if code not in LANGS:
+            await session.send("{err}" + escape(session.text("board.lang_usage")) + "{/}\n")
+            return False
+        session.lang = code
+        await session.send("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
+        return True
+
+    async def logoff(self) -> None:
+        """Say goodbye and end the session."""
+        session = self.ctx.session
+        await session.send("\n{h}" + escape(session.text("board.goodbye")) + "{/}\n")
+        raise Hangup("bye")

@@ -1,0 +1,48 @@
+"""The closed set of commands menus may run (`cmd:NAME[:ARG]`), each an async function."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bbs.board import Board
+    from bbs.menus.engine import Engine
+    from bbs.session.session import Session
+
+Validator = Callable[[str | None], str | None]
+"""Checks a command's argument at start-up: an error message, or None when it is fine."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a command works with: the caller's session, the board, the menu engine."""
+
+    session: Session
+    board: Board
+    engine: Engine
+
+
+Runner = Callable[[Context, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A named action; its docstring-like `summary` is its help line."""
+
+    name: str
+    run: Runner
+    summary: str
+    takes_arg: bool = False
+    validate: Validator | None = None
+    showable: bool = False
+    """Whether a menu may display it under its text (`show =`): it only prints, never asks."""
+
+    def check(self, arg: str | None) -> str | None:
+        """An error message when `arg` does not suit this command, else None."""
+        if self.takes_arg and not arg:
+            return f"command {self.name!r} needs an argument"
+        if not self.takes_arg and arg:
+            return f"command {self.name!r} takes no argument"
+        return self.validate(arg) if self.validate else None
