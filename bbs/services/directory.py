@@ -1,0 +1,119 @@
+"""Directory commands: service tables, country cards, the centres, and the look-up prompt."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime
+
+from bbs.directory import format as fmt
+from bbs.directory import query
+from bbs.directory.model import Directory
+from bbs.services.registry import Command, Context, Validator
+from bbs.session.editor import edit_line
+from bbs.session.pager import page
+from bbs.terminal.markup import escape
+
+HISTORY = 20
+"""Look-ups remembered per session for the line editor's history."""
+_LEAVE = {"", "Q", "QUIT", "FIN", "END", "ENDE", "X"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def show_service(ctx: Context, arg: str | None) -> None:
+    """The table of one service, every country it serves."""
+    session = ctx.session
+    markup = fmt.format_service_table(
+        ctx.board.directory, arg or "", session.lang, _now(), session.caps.cols, session.strings
+    )
+    await page(session, markup)
+
+
+async def show_country(ctx: Context, arg: str | None) -> None:
+    """One country's card: every service's numbers, hours and whether it is open now."""
+    session = ctx.session
+    answer = query.country_answer(ctx.board.index, arg or "")
+    await page(
+        session, fmt.format_answer(answer, session.lang, _now(), session.caps.cols, session.strings)
+    )
+
+
+async def show_centres(ctx: Context, arg: str | None) -> None:
+    """The international support centres: addresses, countries served, languages, hours."""
+    session = ctx.session
+    markup = fmt.format_centres(
+        ctx.board.directory, session.lang, _now(), session.caps.cols, session.strings
+    )
+    await page(session, markup)
+
+
+async def directory_prompt(ctx: Context, arg: str | None) -> None:
+    """The look-up prompt: a country, a service word, a number, or several words together."""
+    session = ctx.session
+    session.where = "annuaire"
+    history: deque[str] = deque(maxlen=HISTORY)
+    await session.clear()
+    await session.send(
+        "{title}" + escape(session.text("dir.prompt_title")) + "\n\n"
+        + escape(session.text("dir.prompt_help")) + "\n"
+    )
+    while True:
+        words = query.completion_words(ctx.board.index, session.lang)
+        line = await edit_line(
+            session, "{h}" + escape(session.text("dir.prompt")) + "{/} ", words, list(history)
+        )
+        text = line.strip()
+        if text.upper() in _LEAVE:
+            return
+        handled = await ctx.engine.global_command(text)
+        if handled is not None:
+            return
+        if text not in history:
+            history.append(text)
+        answer = query.search(ctx.board.index, text)
+        markup = fmt.format_answer(answer, session.lang, _now(), session.caps.cols, session.strings)
+        await page(session, markup)
+
+
+def _service_code(directory: Directory) -> Validator:
+    codes = {s.code for s in directory.services}
+
+    def check(arg: str | None) -> str | None:
+        return None if arg in codes else f"unknown service {arg!r} (known: {', '.join(sorted(codes))})"
+
+    return check
+
+
+def _country_code(directory: Directory) -> Validator:
+    codes = {c.code for c in directory.countries}
+
+    def check(arg: str | None) -> str | None:
+        return None if arg in codes else f"unknown country code {arg!r}"
+
+    return check
+
+
+def commands(directory: Directory) -> list[Command]:
+    """The directory commands, checking arguments against this directory's codes."""
+    return [
+        Command(
+            "service",
+            show_service,
+            "Numéros d'un service, pays par pays",
+            takes_arg=True,
+            validate=_service_code(directory),
+            showable=True,
+        ),
+        Command(
+            "country",
+            show_country,
+            "Fiche d'un pays",
+            takes_arg=True,
+            validate=_country_code(directory),
+            showable=True,
+        ),
+        Command("centres", show_centres, "Centres d'assistance internationaux", showable=True),
+        Command("directory", directory_prompt, "Annuaire : recherche libre"),
+    ]
