@@ -98,7 +98,8 @@ class Engine:
         if menu.show is not None:
             await page(session, body)
             await self.run_action(menu.show)
-            body = ""
+            after = menu.after.get(lang, "") if menu.after else ""
+            body = "\n" + after + "\n" if after else ""
         items = "\n".join(
             f"  {{k}}{escape(item.key)}{{/}}  {escape(item.label.get(lang, ''))}"
             for item in menu.items

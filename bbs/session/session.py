@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from bbs.menus.strings import Strings
@@ -90,6 +90,8 @@ class Session:
         self._closing: str = ""
         self._divert: Callable[[str], None] | None = None
         self._write_lock = asyncio.Lock()
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How pacing waits; tests replace it to count the delays instead of waiting."""
         link.on_resize(self._on_resize)
 
     # ----------------------------------------------------------------- lifecycle
@@ -221,7 +223,7 @@ class Session:
                 piece = data[start : start + chunk]
                 self.link.write(piece)
                 await self._drain()
-                await asyncio.sleep(len(piece) / per_second)
+                await self.sleep(len(piece) / per_second)
 
     async def _drain(self) -> None:
         try:
