@@ -183,8 +183,10 @@ class Board:
             session.link.close()
 
 
-async def run_node(config: Config, ready: asyncio.Event | None = None) -> None:
-    """Serve the board until SIGTERM or SIGINT, then drain and return."""
+async def run_node(
+    config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Serve the board until SIGTERM or SIGINT (or `stop` is set), then drain and return."""
     from bbs.telnet.server import start_server
 
     directory = await read_board_directory(config)
@@ -193,11 +195,12 @@ async def run_node(config: Config, ready: asyncio.Event | None = None) -> None:
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
     bound = server.sockets[0].getsockname() if server.sockets else (config.host, config.port)
     log.warning("lotus-bbs listening on %s:%s (%s)", bound[0], bound[1], config.db)
     if ready is not None:

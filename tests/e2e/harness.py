@@ -1,0 +1,130 @@
+"""End-to-end harness: a real board node on a free port, and the real `telnet` client under a
+pseudo-terminal whose output a `pyte` screen renders, as a caller would see it."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import fcntl
+import os
+import pty
+import shutil
+import signal
+import struct
+import termios
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pyte
+
+from bbs.board import run_node
+from bbs.config import Config
+
+TELNET = shutil.which("telnet")
+
+
+@contextlib.asynccontextmanager
+async def running_board(config: Config) -> AsyncIterator[Config]:
+    """A board node serving `config` (its port replaced by a free one) until the block ends."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = replace(config, host="127.0.0.1", port=port)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_node(config, ready, stop))
+    try:
+        await asyncio.wait_for(ready.wait(), 15)
+    except BaseException:
+        task.cancel()
+        raise
+    try:
+        yield config
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 15)
+
+
+class Caller:
+    """The `telnet` program in a pseudo-terminal, its output rendered on a pyte screen.
+
+    The screen answers cursor-position requests the way a real terminal does.
+    """
+
+    def __init__(self, port: int, term: str, encoding: str, cols: int = 80, rows: int = 24) -> None:
+        assert TELNET, "the telnet client is not installed (make setup installs it)"
+        self.screen = pyte.Screen(cols, rows)
+        self.screen.write_process_input = self._answer  # type: ignore[method-assign]
+        self.stream = pyte.Stream(self.screen)
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self.raw = bytearray()
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child becomes telnet
+            os.environ["TERM"] = term
+            os.execv(TELNET, [TELNET, "-E", "127.0.0.1", str(port)])
+        self.pid, self.fd = pid, fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self._data = asyncio.Event()
+        self._closed = False
+        asyncio.get_running_loop().add_reader(fd, self._on_readable)
+
+    def _answer(self, data: str) -> None:
+        os.write(self.fd, data.encode("ascii"))
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._closed = True
+            asyncio.get_running_loop().remove_reader(self.fd)
+        else:
+            self.raw += chunk
+            self.stream.feed(self.decoder.decode(chunk))
+        self._data.set()
+
+    def type(self, text: str) -> None:
+        """Keys typed by the caller."""
+        os.write(self.fd, text.encode("utf-8"))
+
+    def display(self) -> str:
+        """What the screen shows, one line per row."""
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    async def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        """Wait until the screen shows `text`; the screen, or an AssertionError showing it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while text not in self.display():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0 or self._closed:
+                raise AssertionError(f"{text!r} never appeared; screen:\n{self.display()}")
+            self._data.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._data.wait(), min(left, 0.5))
+        return self.display()
+
+    async def wait_closed(self, timeout: float = 10.0) -> None:
+        """Wait until telnet's side of the line is closed."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._closed:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError("the connection stayed open")
+            self._data.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._data.wait(), min(left, 0.5))
+
+    def close(self) -> None:
+        """Kill telnet and release the pseudo-terminal."""
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
