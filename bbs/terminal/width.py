@@ -1,0 +1,45 @@
+"""How many terminal columns text takes: wide East Asian characters two, marks none."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+TAB_STOP = 8
+"""Tabs in text advance to the next multiple of this many columns."""
+
+
+@lru_cache(maxsize=4096)
+def char_width(ch: str) -> int:
+    """Columns one character takes on a Unicode terminal: 0, 1 or 2."""
+    if ch.isascii():
+        return 1 if ch.isprintable() else 0
+    category = unicodedata.category(ch)
+    if category in ("Mn", "Me", "Cf", "Cc") or unicodedata.combining(ch):
+        return 0
+    if 0x1160 <= ord(ch) <= 0x11FF:
+        # Hangul medial vowels and final consonants join the preceding syllable.
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """Columns `text` takes (no line breaks or tabs expected; controls count for nothing)."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return sum(char_width(ch) for ch in text)
+
+
+def expand_tabs(text: str, column: int = 0) -> str:
+    """`text` with tabs turned into spaces, as if it started at `column`."""
+    if "\t" not in text:
+        return text
+    out: list[str] = []
+    for piece in text.split("\t")[:-1]:
+        out.append(piece)
+        column += text_width(piece)
+        pad = TAB_STOP - column % TAB_STOP
+        out.append(" " * pad)
+        column += pad
+    out.append(text.rsplit("\t", 1)[1])
+    return "".join(out)
