@@ -192,7 +192,8 @@ async def test_nothing_learned_is_dumb_80x24() -> None:
     link = FakeLink(Negotiated())
     session = make(link)
     detection = await within(detect(session, 0.3))
-    assert detection.caps == Caps()
+    caps = detection.caps
+    assert (caps.tier, caps.wire_encoding, caps.cols, caps.rows) == (Tier.DUMB, Encoding.ASCII, 80, 24)
     assert link.take() == b""
     await session.close()
 
