@@ -157,7 +157,7 @@ class OpenState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """"Open now?" for one listing or centre at one instant, in its own time zone."""
+    """Whether one listing or centre is open at one instant, in its own time zone."""
 
     state: OpenState
     tz: str
