@@ -28,6 +28,7 @@ from bbs.menus.model import (
     MenuSet,
     parse_action,
 )
+from bbs.terminal.markup import MarkupError, parse
 
 GO_FILE = "go.toml"
 """Extra GO words (`WORD = "action"`); not a menu."""
@@ -43,42 +44,13 @@ _GO_WORD = re.compile(r"[A-Z0-9][A-Z0-9_-]*\Z")
 _ITEMS_HEADER = re.compile(r"\s*\[\[\s*items\s*\]\]")
 _TOML_WHERE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
 
-_INLINE_TAGS = frozenset({"h", "k", "em", "dim", "ok", "warn", "err", "link"})
-_LINE_START_TAGS = frozenset({"title", "center"})
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
 
 def markup_problem(text: str) -> str | None:
-    """What is wrong with board markup `text` (see bbs.terminal.markup), or None.
-
-    Stricter than needed on purpose: every style is closed on the line that opens it,
-    so a text can be wrapped, paged or cut anywhere.
-    """
-    for number, line in enumerate(text.split("\n"), start=1):
-        depth = 0
-        for match in _TOKEN.finditer(line):
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                continue
-            tag = match.group(1)
-            if tag is None:
-                return f"text line {number}: stray {token!r} (write {token * 2} for a brace)"
-            if tag == "/":
-                if depth == 0:
-                    return f"text line {number}: {{/}} closes nothing"
-                depth -= 1
-            elif tag in _INLINE_TAGS:
-                depth += 1
-            elif tag == "hr":
-                if line.strip() != "{hr}":
-                    return f"text line {number}: {{hr}} must stand alone on its line"
-            elif tag in _LINE_START_TAGS:
-                if match.start() != 0:
-                    return f"text line {number}: {{{tag}}} must start its line"
-            else:
-                return f"text line {number}: unknown markup tag {{{tag}}}"
-        if depth:
-            return f"text line {number}: {depth} style(s) left open (close with {{/}})"
+    """What the renderer would refuse in markup `text` (see bbs.terminal.markup), or None."""
+    try:
+        parse(text)
+    except MarkupError as exc:
+        return f"markup {exc}"
     return None
 
 
@@ -208,7 +180,7 @@ class _Loader:
 
         title = self.localized(source, data.get("title"), "title", source.top("title"))
         text = self.localized(
-            source, data.get("text"), "text", source.top("text"), allow_empty=True
+            source, data.get("text"), "text", source.top("text"), allow_empty=True, markup=True
         )
         items = self.read_items(source, data.get("items"), root=name == ROOT)
         go = self.read_go_words(source, data.get("go"), ActionKind.MENU, name)
@@ -217,7 +189,7 @@ class _Loader:
         after = None
         if "after" in data:
             line = source.top("after")
-            after = self.localized(source, data["after"], "after", line, allow_empty=True)
+            after = self.localized(source, data["after"], "after", line, markup=True)
             if "show" not in data:
                 self.problems.append(source.at(line, "'after' is shown after 'show': set show"))
 
@@ -238,9 +210,20 @@ class _Loader:
         )
 
     def localized(
-        self, source: _Source, value: object, what: str, line: int, *, allow_empty: bool = False
+        self,
+        source: _Source,
+        value: object,
+        what: str,
+        line: int,
+        *,
+        allow_empty: bool = False,
+        markup: bool = False,
     ) -> Localized | None:
-        """A text in every language, or None with the problem noted."""
+        """A text in every language, or None with the problem noted.
+
+        Texts are markup; titles and labels are plain text (the engine escapes them),
+        so a brace there would show as typed: refused.
+        """
         if not isinstance(value, dict):
             state = "missing" if value is None else "not a table"
             self.problems.append(source.at(line, f"{what} {state}: give fr, en and de"))
@@ -261,7 +244,12 @@ class _Loader:
             if not allow_empty and not text.strip():
                 self.problems.append(source.at(line, f"{what} ({lang}) is empty"))
                 ok = False
-            problem = markup_problem(text)
+            if markup:
+                problem = markup_problem(text)
+            elif "{" in text or "}" in text:
+                problem = "plain text, no markup or braces"
+            else:
+                problem = None
             if problem is not None:
                 self.problems.append(source.at(line, f"{what} ({lang}): {problem}"))
                 ok = False
@@ -379,6 +367,10 @@ class _Loader:
             self.problems.append(
                 source.at(line, f"art {value!r}: missing {', '.join(missing)} in {folder}")
             )
+            return value
+        problem = markup_problem((folder / f"{value}.txt").read_text(encoding="utf-8"))
+        if problem is not None:
+            self.problems.append(source.at(line, f"art {value!r}: {value}.txt: {problem}"))
         return value
 
     # --------------------------------------------------------------- GO words
