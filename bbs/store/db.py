@@ -111,10 +111,17 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        # WAL lets readers keep reading while a load writes; memory databases ignore it.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets readers keep reading while a load writes; memory databases ignore it.
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as e:
+            # First connections racing to convert a new file: SQLite fails all but one
+            # at once rather than risk a deadlock. The mode is stored in the file, so
+            # the winner's conversion applies to this connection too.
+            if "locked" not in str(e):
+                raise
     finally:
         cursor.close()
 

@@ -86,6 +86,18 @@ DIRECTORY_TABLES: tuple[TableSpec, ...] = (
 """The tables holding the directory, parents before children."""
 
 
+def logical_row(
+    spec: TableSpec, raw: Mapping[Any, Any], keys: Mapping[str, Mapping[int, Key]]
+) -> Row:
+    """A stored row with its id dropped and its foreign keys turned into the parents'
+    natural keys (`keys`: parent table -> id -> natural key)."""
+    row = {name: value for name, value in raw.items() if name != "id"}
+    for column, parent in spec.parents.items():
+        if row[column] is not None:
+            row[column] = keys[parent][row[column]]
+    return row
+
+
 def show_key(key: Any) -> str:
     """A natural key for messages: ``fax/FR/1``."""
     if isinstance(key, tuple):

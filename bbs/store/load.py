@@ -1,0 +1,207 @@
+"""Loading a directory into the database: one transaction, diffed by natural keys.
+
+Rows whose natural key is new are inserted, rows whose values differ are updated in
+place (keeping their ids), rows no longer in the directory are deleted; loading the
+same directory twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bbs.directory.model import Directory
+from bbs.store.db import engine_scope, transaction
+from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, TableSpec, keyed_rows, logical_row
+from bbs.store.migrate import check_schema
+from bbs.store.schema import MetaRow
+
+CHECKSUM_KEY = "directory.checksum"
+LOADED_AT_KEY = "directory.loaded_at"
+
+_CHUNK = 500
+"""Rows per DELETE ... IN (...): well under every backend's bound-parameter limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableChanges:
+    """What a load did to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether any row was written."""
+        return bool(self.inserted or self.updated or self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What a load did, table by table (every directory table and `meta` is listed)."""
+
+    tables: Mapping[str, TableChanges] = field(default_factory=dict)
+    checksum: str = ""
+
+    @property
+    def inserted(self) -> int:
+        """Rows inserted, all tables together."""
+        return sum(t.inserted for t in self.tables.values())
+
+    @property
+    def updated(self) -> int:
+        """Rows updated, all tables together."""
+        return sum(t.updated for t in self.tables.values())
+
+    @property
+    def deleted(self) -> int:
+        """Rows deleted, all tables together."""
+        return sum(t.deleted for t in self.tables.values())
+
+    @property
+    def changed(self) -> bool:
+        """Whether the load wrote anything at all."""
+        return any(t.changed for t in self.tables.values())
+
+    def summary(self) -> str:
+        """One line for the operator: totals, then the tables that changed."""
+        if not self.changed:
+            return "directory unchanged"
+        parts = [
+            f"{name} +{t.inserted} ~{t.updated} -{t.deleted}"
+            for name, t in self.tables.items()
+            if t.changed
+        ]
+        return (
+            f"directory loaded: {self.inserted} inserted, {self.updated} updated, "
+            f"{self.deleted} deleted ({', '.join(parts)})"
+        )
+
+
+def directory_checksum(directory: Directory) -> str:
+    """A SHA-256 of the directory's content, as stored in `meta`."""
+    rows = keyed_rows(directory)
+    canonical = [[spec.name, list(rows[spec.name].values())] for spec in DIRECTORY_TABLES]
+    blob = json.dumps(canonical, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+async def load_directory(target: str | URL | AsyncEngine, directory: Directory) -> LoadReport:
+    """Make the stored directory equal to `directory`, in one transaction.
+
+    A failure (bad data, a constraint, a lost connection) leaves the database exactly
+    as it was. Raises StoreError for database problems and inconsistent directories.
+    """
+    desired = keyed_rows(directory)
+    checksum = directory_checksum(directory)
+    async with engine_scope(target) as engine, transaction(engine, write=True) as conn:
+        await check_schema(conn)
+        tables = await _sync_tables(conn, desired)
+        changed = any(t.changed for t in tables.values())
+        tables["meta"] = await _sync_meta(conn, checksum, force=changed)
+    return LoadReport(tables=tables, checksum=checksum)
+
+
+async def load_dir(target: str | URL | AsyncEngine, path: str | Path) -> LoadReport:
+    """Read the data files in `path` and load them (see `load_directory`)."""
+    # Imported by name, lazily: the data-file reader is a separate, heavier module.
+    datafiles = importlib.import_module("bbs.directory.datafiles")
+    read_data_dir: Callable[[Path], Directory] = datafiles.read_data_dir
+    return await load_directory(target, read_data_dir(Path(path)))
+
+
+async def _sync_tables(
+    conn: AsyncConnection, desired: Mapping[str, Mapping[Key, Row]]
+) -> dict[str, TableChanges]:
+    # Parents are written before children (children need their ids), and deletions
+    # wait until the end, children first, so that foreign keys hold at every step.
+    ids: dict[str, dict[Key, int]] = {}
+    keys: dict[str, dict[int, Key]] = {}
+    deletions: list[tuple[Table, list[int]]] = []
+    report: dict[str, TableChanges] = {}
+    for spec in DIRECTORY_TABLES:
+        table = spec.table
+        stored: dict[Key, tuple[int, Row]] = {}
+        for raw in (await conn.execute(select(table))).mappings():
+            row = logical_row(spec, raw, keys)
+            stored[spec.key_of(row)] = (raw["id"], row)
+        wanted = desired[spec.name]
+
+        new = [_physical(spec, row, ids) for key, row in wanted.items() if key not in stored]
+        changed = [
+            {"_id": stored[key][0], **_physical(spec, row, ids)}
+            for key, row in wanted.items()
+            if key in stored and _differs(row, stored[key][1])
+        ]
+        gone = [row_id for key, (row_id, _) in stored.items() if key not in wanted]
+        await _update(conn, table, changed)
+        await _insert(conn, table, new)
+        deletions.append((table, gone))
+        report[spec.name] = TableChanges(len(new), len(changed), len(gone))
+
+        ids[spec.name] = {key: row_id for key, (row_id, _) in stored.items()}
+        if new:
+            for raw in (await conn.execute(select(table))).mappings():
+                ids[spec.name].setdefault(spec.key_of(logical_row(spec, raw, keys)), raw["id"])
+        keys[spec.name] = {row_id: key for key, row_id in ids[spec.name].items()}
+    for table, gone in reversed(deletions):
+        await _delete(conn, table, gone)
+    return report
+
+
+def _physical(spec: TableSpec, row: Row, ids: Mapping[str, Mapping[Key, int]]) -> Row:
+    out = dict(row)
+    for column, parent in spec.parents.items():
+        if out[column] is not None:
+            out[column] = ids[parent][out[column]]
+    return out
+
+
+def _differs(wanted: Row, stored: Row) -> bool:
+    # Only the columns the directory maps: a column a later migration adds for
+    # another feature must not make every load rewrite every row.
+    return any(stored.get(column) != value for column, value in wanted.items())
+
+
+async def _insert(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
+    if rows:
+        await conn.execute(insert(table), list(rows))
+
+
+async def _update(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
+    if rows:
+        await conn.execute(update(table).where(table.c.id == bindparam("_id")), list(rows))
+
+
+async def _delete(conn: AsyncConnection, table: Table, ids: Iterable[int]) -> None:
+    pending = sorted(ids)
+    for start in range(0, len(pending), _CHUNK):
+        chunk = pending[start : start + _CHUNK]
+        await conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+
+async def _sync_meta(conn: AsyncConnection, checksum: str, *, force: bool) -> TableChanges:
+    stored = await conn.scalar(select(MetaRow.value).where(MetaRow.key == CHECKSUM_KEY))
+    if stored == checksum and not force:
+        return TableChanges()
+    values = {CHECKSUM_KEY: checksum, LOADED_AT_KEY: datetime.now(UTC).isoformat()}
+    existing = set((await conn.scalars(select(MetaRow.key).where(MetaRow.key.in_(values)))).all())
+    inserted = updated = 0
+    for key, value in values.items():
+        if key in existing:
+            await conn.execute(update(MetaRow).where(MetaRow.key == key).values(value=value))
+            updated += 1
+        else:
+            await conn.execute(insert(MetaRow).values(key=key, value=value))
+            inserted += 1
+    return TableChanges(inserted, updated)

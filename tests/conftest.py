@@ -1,0 +1,55 @@
+"""Shared fixtures.
+
+Databases: `pg_server` (one throwaway PostgreSQL per test session), `pg_url` (a
+fresh empty database on it), `sqlite_url` (a fresh file), and `db_url`, which runs
+a test once on each backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pg import PgServer, PgUnavailable, start_server
+
+# --- databases -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole session; the tests fail if it cannot start."""
+    try:
+        server = start_server()
+    except PgUnavailable as e:
+        pytest.fail(f"cannot start the throwaway PostgreSQL: {e}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    try:
+        url = pg_server.create_database()
+    except PgUnavailable as e:
+        pytest.fail(f"cannot create a PostgreSQL database: {e}", pytrace=False)
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """The URL of a new SQLite database file (created on first use)."""
+    return f"sqlite:///{tmp_path / 'bbs.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A new, empty database URL, on SQLite and then on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(name)
+    return url

@@ -1,0 +1,73 @@
+"""Migrations: idempotent upgrades, downgrades, and a schema equal to the models."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from bbs.store.db import engine_scope, transaction
+from bbs.store.load import load_directory
+from bbs.store.mapping import DIRECTORY_TABLES
+from bbs.store.migrate import current_revision, downgrade, head_revision, upgrade
+from bbs.store.schema import Base
+from bbs.store.snapshot import read_directory
+from tests.store_data import sample_directory
+
+WAIT = 60.0
+
+
+async def _tables(url: str) -> set[str]:
+    async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
+    assert await asyncio.wait_for(current_revision(db_url), WAIT) is None
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    first = await _tables(db_url)
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    assert await _tables(db_url) == first
+    assert first == {*Base.metadata.tables, "alembic_version"}
+    assert await current_revision(db_url) == head_revision() == "0001"
+
+
+async def test_upgrade_keeps_loaded_data(db_url: str) -> None:
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    await asyncio.wait_for(load_directory(db_url, sample_directory()), WAIT)
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    assert await asyncio.wait_for(read_directory(db_url), WAIT) == sample_directory()
+
+
+async def test_migrated_schema_matches_the_models(db_url: str) -> None:
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+
+    def differences(conn: Connection) -> list[Any]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine_scope(db_url) as engine, transaction(engine, write=False) as conn:
+        assert await conn.run_sync(differences) == []
+
+
+async def test_downgrade_to_base_drops_everything_and_upgrade_recreates(db_url: str) -> None:
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    await asyncio.wait_for(downgrade(db_url, "base"), WAIT)
+    assert await _tables(db_url) <= {"alembic_version"}
+    assert await current_revision(db_url) is None
+    await asyncio.wait_for(upgrade(db_url), WAIT)
+    assert await current_revision(db_url) == head_revision()
+
+
+async def test_concurrent_upgrades_queue_instead_of_failing(db_url: str) -> None:
+    await asyncio.wait_for(asyncio.gather(upgrade(db_url), upgrade(db_url)), WAIT)
+    assert await current_revision(db_url) == head_revision()
+
+
+def test_every_directory_table_is_loaded() -> None:
+    loaded = {spec.name for spec in DIRECTORY_TABLES}
+    assert loaded == set(Base.metadata.tables) - {"meta"}
