@@ -44,7 +44,7 @@ async def read_meta(target: str | URL | AsyncEngine) -> dict[str, str]:
     async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
         await check_schema(conn)
         result = await conn.execute(select(MetaRow.key, MetaRow.value).order_by(MetaRow.key))
-        return {key: value for key, value in result.tuples()}
+        return {key: value for key, value in result}
 
 
 async def _rows(conn: AsyncConnection, table: Table) -> list[Mapping[Any, Any]]:
