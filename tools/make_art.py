@@ -293,11 +293,12 @@ def index_ansi() -> list[list[Cell]]:
     inner = WIDTH - 2
     logo = half_blocks(with_shadow(pixels(SMALL, "LOTUS", 2)), LOGO_ROWS)
     lines = [border("╔", "═", "╗")]
-    titles = [("", PLAIN), *INDEX_TEXT, ("", PLAIN), ("", PLAIN)]
-    for row, (text, pen) in zip(logo, titles, strict=True):
+    width = max(len(text) for text, _ in INDEX_TEXT)
+    titles = [[], *[text_cells(text, pen) for text, pen in INDEX_TEXT], shade_bar(width), []]
+    for row, title in zip(logo, titles, strict=True):
         cells = text_cells("  ", PLAIN) + row
         cells += text_cells(" " * (INDEX_TEXT_COLUMN - len(cells)), PLAIN)
-        cells += text_cells(text, pen)
+        cells += title
         cells += text_cells(" " * (inner - len(cells)), PLAIN)
         lines.append(framed(cells))
     lines.append(border("╚", "═", "╝"))
@@ -366,12 +367,13 @@ def welcome_markup() -> list[str]:
 
 def index_markup() -> list[str]:
     inner = WIDTH - 2
-    tags = {TITLE: "h", SUBTITLE: "em"}
+    tags = {TITLE: "h", SUBTITLE: "em", PLAIN: ""}
+    rule = "─" * max(len(text) for text, _ in INDEX_TEXT)
     lines = ["┌" + "─" * inner + "┐"]
-    for row, (text, pen) in zip(_padded(STROKES_SMALL), (*INDEX_TEXT, ("", PLAIN)), strict=True):
+    for row, (text, pen) in zip(_padded(STROKES_SMALL), (*INDEX_TEXT, (rule, PLAIN)), strict=True):
         logo = "  {h}" + row + "{/}"
         gap = " " * (INDEX_TEXT_COLUMN - 2 - len(row))
-        body = logo + gap + (f"{{{tags[pen]}}}{text}{{/}}" if text else "")
+        body = logo + gap + (f"{{{tags[pen]}}}{text}{{/}}" if tags[pen] else text)
         lines.append(box_line(body, INDEX_TEXT_COLUMN + len(text), inner))
     lines.append("└" + "─" * inner + "┘")
     return lines
