@@ -1,0 +1,1 @@
+"""Load benchmark: the board against a bare telnetlib3 echo server (``python -m bench``)."""

@@ -1,0 +1,399 @@
+"""``python -m bench``: the board against a bare telnetlib3 echo server, N callers at a time.
+
+For each N, each server runs fresh in its own process; the callers run in a third process
+(one asyncio loop, plain sockets). See bench/README.md for what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import procs, report
+from bench.callers import Markers, Spec
+from bench.echo_server import raise_nofile
+from bench.markers import NO_MARKERS, board_markers
+
+HOST = "127.0.0.1"
+RESULTS = procs.REPO / "bench" / "results"
+DEFAULT_SIZES = (100, 1000, 5000)
+BOARD_ENV = {
+    "BBS_IDLE_TIMEOUT": "3600",
+    "BBS_CONNECT_MAXWAIT": "2",
+    "BBS_SHUTDOWN_GRACE": "0.5",
+}
+"""The board's settings for the run: nobody idles out, negotiation waits at most 2 s."""
+
+
+class HarnessError(Exception):
+    """A step of the harness failed; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The command line, parsed."""
+
+    sizes: tuple[int, ...]
+    servers: tuple[str, ...]
+    rounds: int
+    think: float
+    connect_concurrency: int
+    timeout: float
+    word: str
+    go: str
+    seed: int
+    json_path: Path
+    settle: float
+    strict: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sizes": list(self.sizes),
+            "servers": list(self.servers),
+            "rounds": self.rounds,
+            "think": self.think,
+            "connect_concurrency": self.connect_concurrency,
+            "timeout": self.timeout,
+            "word": self.word,
+            "go": self.go,
+            "seed": self.seed,
+            "settle": self.settle,
+        }
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the board against a bare telnetlib3 echo server.",
+    )
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="caller counts, e.g. 100,1000"
+    )
+    parser.add_argument("--quick", action="store_true", help="N=50 only, short think time")
+    parser.add_argument("--only", choices=("echo", "board"), help="run one server only")
+    parser.add_argument("--rounds", type=int, help="searches per caller (default 5; quick 3)")
+    parser.add_argument(
+        "--think", type=float, help="mean seconds between a caller's searches (default 10)"
+    )
+    parser.add_argument("--connect-concurrency", type=int, default=64, metavar="C")
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds any one wait may take")
+    parser.add_argument("--word", default="belgique", help="what callers look up")
+    parser.add_argument("--go", default="GO ANNUAIRE", help="the command that opens the directory")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--settle", type=float, default=1.0, help="seconds before reading RSS")
+    parser.add_argument("--json", type=Path, default=RESULTS / "latest.json", metavar="PATH")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    try:
+        sizes = (50,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s.strip())
+    except ValueError:
+        parser.error(f"--sizes must be numbers separated by commas, got {args.sizes!r}")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes needs at least one positive number")
+    return Options(
+        sizes=sizes,
+        servers=(args.only,) if args.only else ("echo", "board"),
+        rounds=args.rounds if args.rounds is not None else (3 if args.quick else 5),
+        think=args.think if args.think is not None else (0.3 if args.quick else 10.0),
+        connect_concurrency=args.connect_concurrency,
+        timeout=args.timeout,
+        word=args.word,
+        go=args.go,
+        seed=args.seed,
+        json_path=args.json,
+        settle=args.settle,
+        strict=args.strict,
+    )
+
+
+# ---------------------------------------------------------------------- servers
+
+
+@dataclass
+class Server:
+    """A running server process."""
+
+    name: str
+    proc: asyncio.subprocess.Process
+    port: int
+    log: Path
+
+
+async def start_echo(logdir: Path, n: int) -> Server:
+    port = procs.free_port(HOST)
+    log = logdir / f"echo-{n}.log"
+    log.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "bench.echo_server", "--host", HOST, "--port", str(port)]
+    proc = await procs.spawn(argv, log=log)
+    server = Server("echo", proc, port, log)
+    await _ready(server)
+    return server
+
+
+async def prepare_board(workdir: Path) -> str:
+    """A fresh database with the directory loaded; its URL. HarnessError when that fails."""
+    db = f"sqlite:///{workdir / 'bench.db'}"
+    bbs = str(procs.BIN / "bbs")
+    if not Path(bbs).exists():
+        raise HarnessError(f"{bbs} not found: run 'make setup' first")
+    try:
+        await procs.run_tool([bbs, "db", "upgrade", "--db", db], 180)
+        await procs.run_tool([bbs, "load", "data", "--db", db], 180)
+    except RuntimeError as exc:
+        raise HarnessError(f"board setup failed: {exc}") from None
+    return db
+
+
+async def start_board(logdir: Path, n: int, db: str) -> Server:
+    port = procs.free_port(HOST)
+    log = logdir / f"board-{n}.log"
+    log.unlink(missing_ok=True)
+    bbs = str(procs.BIN / "bbs")
+    argv = [bbs, "serve", "--host", HOST, "--port", str(port), "--db", db]
+    proc = await procs.spawn(argv, log=log, env=BOARD_ENV)
+    server = Server("board", proc, port, log)
+    await _ready(server)
+    return server
+
+
+async def _ready(server: Server) -> None:
+    try:
+        await procs.wait_listening(server.proc, server.log, HOST, server.port, 60.0)
+    except RuntimeError as exc:
+        await procs.stop(server.proc)
+        raise HarnessError(
+            f"{server.name} server did not start: {exc}\n    "
+            + "\n    ".join(procs.tail(server.log, 8).splitlines())
+        ) from None
+
+
+_COMPLAINT = re.compile(r"\b(ERROR|CRITICAL|Traceback|WARNING)\b")
+_BENIGN = ("listening on", "stopping: telling")
+
+
+def scan_log(path: Path) -> dict[str, Any]:
+    """Error and warning lines the server logged (start and stop notices left out)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return {"errors": 0, "examples": []}
+    bad = [ln for ln in lines if _COMPLAINT.search(ln) and not any(b in ln for b in _BENIGN)]
+    examples: list[str] = []
+    seen: set[str] = set()
+    for line in bad:
+        key = re.sub(r"\d+", "#", line.split(" ", 2)[-1])[:80]
+        if key not in seen:
+            seen.add(key)
+            examples.append(line[:200])
+        if len(examples) >= 4:
+            break
+    return {"errors": len(bad), "examples": examples}
+
+
+# ---------------------------------------------------------------------- callers
+
+
+class Callers:
+    """The callers' process and its line protocol."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, log: Path) -> None:
+        self.proc = proc
+        self.log = log
+
+    @classmethod
+    async def start(cls, spec: Spec, log: Path) -> Callers:
+        log.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "bench.callers", json.dumps(spec)]
+        return cls(await procs.spawn(argv, log=log, pipes=True), log)
+
+    async def expect(self, phase: str, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                line = await asyncio.wait_for(self.proc.stdout.readline(), left)
+            except TimeoutError:
+                raise HarnessError(
+                    f"callers did not finish '{phase}' within {timeout:.0f} s"
+                ) from None
+            if not line:
+                await self.proc.wait()
+                raise HarnessError(
+                    f"callers process exited ({self.proc.returncode}) before '{phase}':\n    "
+                    + "\n    ".join(procs.tail(self.log, 8).splitlines())
+                )
+            with contextlib.suppress(ValueError):
+                message: dict[str, Any] = json.loads(line)
+                if message.get("phase") == phase:
+                    return message
+
+    def send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode() + b"\n")
+
+    async def close(self) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.proc.wait(), 2.0)
+        await procs.stop(self.proc)
+
+
+def build_spec(opts: Options, server: Server, n: int, markers: Markers) -> Spec:
+    return {
+        "target": server.name,
+        "host": HOST,
+        "port": server.port,
+        "n": n,
+        "rounds": opts.rounds,
+        "think": opts.think,
+        "connect_concurrency": opts.connect_concurrency,
+        "timeout": opts.timeout,
+        "quiet": 0.3,
+        "seed": opts.seed,
+        "word": opts.word,
+        "go": opts.go,
+        "markers": markers,
+    }
+
+
+async def measure(opts: Options, server: Server, n: int, markers: Markers) -> dict[str, Any]:
+    """One (server, N) case with the server already listening."""
+    pid = server.proc.pid
+    case: dict[str, Any] = {"server": server.name, "n": n, "server_pid": pid}
+    callers = await Callers.start(
+        build_spec(opts, server, n, markers), server.log.with_suffix(".callers.log")
+    )
+    try:
+        case["warm"] = await callers.expect("warm", opts.timeout * 4 + 30)
+        await asyncio.sleep(opts.settle / 2)
+        before = procs.rss_kib(pid)
+        callers.send("connect")
+        # Arrival: at least 50 callers/s, plus the welcome pause and a margin.
+        connected = await callers.expect("connected", n / 50 + opts.timeout * 3 + 30)
+        case["connected"] = connected
+        await asyncio.sleep(opts.settle)
+        after = procs.rss_kib(pid)
+        idle = connected["idle"]
+        case["rss_before_kib"] = before
+        case["rss_after_kib"] = after
+        case["rss_per_caller_kib"] = (after - before) / idle if idle else None
+        cpu = procs.cpu_seconds(pid)
+        callers.send("go")
+        budget = opts.think * (opts.rounds + 1) * 1.6 + opts.timeout * (opts.rounds + 3) + 60
+        done = await callers.expect("done", budget)
+        case["done"] = done
+        searches = done["latency"]["count"]
+        cpu_used = procs.cpu_seconds(pid) - cpu
+        case["server_cpu_s"] = cpu_used
+        case["cpu_ms_per_search"] = cpu_used * 1000 / searches if searches else None
+        case["rss_end_kib"] = procs.rss_kib(pid)
+    finally:
+        await callers.close()
+        if server.proc.returncode is not None:
+            case["server_exit"] = server.proc.returncode
+    return case
+
+
+# ---------------------------------------------------------------------- run
+
+
+async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> None:
+    """Every case in turn; results appended to `cases` as they come."""
+    logdir = opts.json_path.parent / "logs"
+    markers: Markers = NO_MARKERS
+    db = ""
+    board_error = ""
+    with tempfile.TemporaryDirectory(prefix="lotus-bench-") as tmp:
+        if "board" in opts.servers:
+            markers, marker_notes = board_markers(procs.REPO)
+            notes.extend(marker_notes)
+            print("preparing the board's database ...", file=sys.stderr, flush=True)
+            try:
+                db = await prepare_board(Path(tmp))
+            except HarnessError as exc:
+                board_error = str(exc)
+        for n in opts.sizes:
+            for name in opts.servers:
+                print(f"measuring {name} with {n} callers ...", file=sys.stderr, flush=True)
+                if name == "board" and board_error:
+                    cases.append({"server": name, "n": n, "error": board_error})
+                    continue
+                server: Server | None = None
+                try:
+                    server = await (
+                        start_echo(logdir, n) if name == "echo" else start_board(logdir, n, db)
+                    )
+                    case = await measure(opts, server, n, markers)
+                except HarnessError as exc:
+                    case = {"server": name, "n": n, "error": str(exc)}
+                    if server is not None:
+                        case["server_log"] = scan_log(server.log)
+                finally:
+                    if server is not None:
+                        await procs.stop(server.proc)
+                if server is not None:
+                    case["server_log"] = scan_log(server.log)
+                cases.append(case)
+                _progress(case)
+
+
+def _progress(case: dict[str, Any]) -> None:
+    if case.get("error"):
+        first = str(case["error"]).splitlines()[0]
+        print(f"  {case['server']} N={case['n']}: not run: {first}", file=sys.stderr, flush=True)
+        return
+    lat = (case.get("done") or {}).get("latency") or {}
+    print(
+        f"  {case['server']} N={case['n']}: p50 {lat.get('p50_ms', 0):.2f} ms, "
+        f"p99 {lat.get('p99_ms', 0):.2f} ms, max {lat.get('max_ms', 0):.1f} ms, "
+        f"{case.get('rss_per_caller_kib') or 0:.1f} KiB/caller",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print the tables, write the JSON; 130 on Ctrl-C."""
+    opts = parse_args(argv)
+    raise_nofile()
+    cases: list[dict[str, Any]] = []
+    notes: list[str] = []
+    interrupted = False
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        asyncio.run(run(opts, cases, notes))
+    except KeyboardInterrupt:
+        interrupted = True
+        notes.append("interrupted: results are partial")
+    finally:
+        procs.kill_all()
+        signal.signal(signal.SIGTERM, previous)
+    report.write_json(opts.json_path, cases, opts.sizes, opts.as_dict(), notes, interrupted)
+    print(report.render(cases, opts.sizes, opts.as_dict(), notes))
+    print(f"\nresults written to {opts.json_path}", flush=True)
+    if interrupted:
+        return 130
+    if any(c.get("error") for c in cases):
+        return 1
+    missed = any(v.verdict == "MISS" for v in report.verdicts(cases, opts.sizes))
+    return 1 if opts.strict and missed else 0
