@@ -12,7 +12,6 @@ committed files can be checked against a fresh run.
 from __future__ import annotations
 
 import argparse
-import struct
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ WIDTH = 79
 """Frame width: one column short of the 80-column canvas, so no terminal wraps a line."""
 CANVAS = 80
 ESC = "\x1b["
-EOF_MARK = b"\x1a"
 
 SAUCE_AUTHOR = "lotus-bbs"
 SAUCE_GROUP = "Lotus Assistance"
@@ -388,30 +386,20 @@ def _padded(rows: Sequence[str]) -> list[str]:
 # ----------------------------------------------------------------- SAUCE
 
 
-def sauce(title: str, size: int, lines: int) -> bytes:
-    """A SAUCE 00 record for an ANSi file of `size` bytes and `lines` lines, 80 wide."""
-
-    def field(text: str, length: int) -> bytes:
-        return text.encode("cp437")[:length].ljust(length, b" ")
-
-    record = b"".join(
-        [
-            b"SAUCE00",
-            field(title, 35),
-            field(SAUCE_AUTHOR, 20),
-            field(SAUCE_GROUP, 20),
-            SAUCE_DATE.encode("ascii"),
-            struct.pack("<IBBHHHHBB", size, 1, 1, CANVAS, lines, 0, 0, 0, 0),
-            SAUCE_FONT.encode("ascii").ljust(22, b"\0"),
-        ]
-    )
-    assert len(record) == 128, len(record)
-    return record
-
-
 def ans_file(lines: list[list[Cell]], title: str) -> bytes:
-    body = ansi_bytes(lines)
-    return body + EOF_MARK + sauce(title, len(body), len(lines))
+    """The art with its EOF byte and SAUCE record (written by bbs.terminal.sauce)."""
+    from bbs.terminal.sauce import Sauce, with_sauce
+
+    record = Sauce(
+        title=title,
+        author=SAUCE_AUTHOR,
+        group=SAUCE_GROUP,
+        date=SAUCE_DATE,
+        tinfo1=CANVAS,
+        tinfo2=len(lines),
+        tinfos=SAUCE_FONT,
+    )
+    return with_sauce(ansi_bytes(lines), record)
 
 
 # ------------------------------------------------------------------ main
@@ -440,4 +428,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Run from a checkout without installing: the SAUCE writer is the board's own.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.exit(main())
