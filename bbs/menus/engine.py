@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from bbs.menus.model import Action, Menu, MenuSet
+from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
@@ -18,18 +17,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROOT = "index"
 MAX_DEPTH = 32
 """Deepest menu stack kept; following links in circles must not grow it forever."""
 LANGS = ("fr", "en", "de")
+fold = normalize_word
 _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
 _HELP = {"HELP", "AIDE", "?", "HILFE"}
 
 
-def fold(word: str) -> str:
-    """A command word compared without case or accents ("Aidé" == "AIDE")."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
+def _hotkey_test(menu: Menu) -> Callable[[str], bool]:
+    """Whether a first typed character is one of `menu`'s hotkeys (any case)."""
+    keys = frozenset(item.key.upper() for item in menu.items)
+    return lambda ch: ch.upper() in keys
 
 
 class Engine:
@@ -75,13 +74,12 @@ class Engine:
             session.where = menu.name
             if redraw:
                 await self.show(menu)
-            hotkeys = {item.key.upper() for item in menu.items}
-            prompt = "{h}" + escape(session.text("board.prompt")) + "{/} "
+            hint = session.text("board.prompt_keys", keys=menu.key_hint())
             line = await session.read_line(
-                prompt,
-                instant=(lambda ch: ch.upper() in hotkeys) if session.hotkeys else None,
+                "{h}" + escape(hint) + "{/} ",
+                instant=_hotkey_test(menu) if session.hotkeys else None,
             )
-            redraw = await self.dispatch(line)
+            redraw = await self.dispatch(line.upper() if len(line) == 1 else line)
 
     async def show(self, menu: Menu) -> None:
         """Draw a menu: title, text, what its `show` command prints, then its items."""
@@ -150,13 +148,15 @@ class Engine:
 
     async def run_action(self, action: Action) -> bool:
         """Carry out one menu action; True when the current menu should be redrawn."""
-        if action.kind == "menu":
+        if action.kind is ActionKind.MENU:
             self.push(action.target)
             return True
-        if action.kind == "back":
+        if action.kind is ActionKind.BACK:
             self.pop()
             return True
-        if action.kind == "logoff":
+        if action.kind is ActionKind.LOGOFF:
+            if not await self.confirm_logoff():
+                return False
             await self.logoff()
         command = self.commands[action.target]
         await command.run(self.ctx, action.arg)
@@ -173,7 +173,7 @@ class Engine:
                 "{err}" + escape(session.text(key, word=word[:30], words=words)) + "{/}\n"
             )
             return False
-        if action.kind == "menu":
+        if action.kind is ActionKind.MENU:
             self.goto(action.target)
             return True
         return await self.run_action(action)
@@ -192,6 +192,13 @@ class Engine:
         session.lang = code
         await session.send("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
         return True
+
+    async def confirm_logoff(self) -> bool:
+        """Ask before hanging up on a single key (in hotkey mode "G" may start "GO")."""
+        session = self.ctx.session
+        question = "{warn}" + escape(session.text("board.confirm_logoff")) + "{/} "
+        answer = await session.read_line(question, max_len=8)
+        return fold(answer)[:1] in {fold(session.text("board.yes_key")), "Y", "O", "J"}
 
     async def logoff(self) -> None:
         """Say goodbye and end the session."""
