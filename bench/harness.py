@@ -380,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C must reach us even when started from a shell that ignores SIGINT (background job).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         asyncio.run(run(opts, cases, notes))
     except KeyboardInterrupt:
@@ -388,12 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         procs.kill_all()
         signal.signal(signal.SIGTERM, previous)
-    report.write_json(opts.json_path, cases, opts.sizes, opts.as_dict(), notes, interrupted)
-    print(report.render(cases, opts.sizes, opts.as_dict(), notes))
+        signal.signal(signal.SIGINT, previous_int)
+    report.write_json(
+        opts.json_path, cases, opts.sizes, opts.servers, opts.as_dict(), notes, interrupted
+    )
+    print(report.render(cases, opts.sizes, opts.servers, opts.as_dict(), notes))
     print(f"\nresults written to {opts.json_path}", flush=True)
     if interrupted:
         return 130
     if any(c.get("error") for c in cases):
         return 1
-    missed = any(v.verdict == "MISS" for v in report.verdicts(cases, opts.sizes))
+    missed = any(v.verdict == "MISS" for v in report.verdicts(cases, opts.sizes, opts.servers))
     return 1 if opts.strict and missed else 0

@@ -115,25 +115,32 @@ def _usable(case: Case | None) -> bool:
     return bool(case) and not case.get("error") and bool(case.get("done"))  # type: ignore[union-attr]
 
 
-def _why_not(case: Case | None, n: int, server: str) -> str:
+def _why_not(
+    case: Case | None, n: int, server: str, sizes: Sequence[int], servers: Sequence[str]
+) -> str:
     if case is None:
-        return f"not run (N={n} not in --sizes)" if server == "board" else "not run"
+        if n not in sizes:
+            return f"not run (N={n} not in --sizes)"
+        if server not in servers:
+            return f"{server} not in this run (--only)"
+        return f"{server} not measured (interrupted?)"
     if case.get("error"):
         return f"{server} not run: {str(case['error']).splitlines()[0][:70]}"
     return f"{server} run incomplete"
 
 
-def verdicts(cases: Sequence[Case], sizes: Sequence[int]) -> list[Verdict]:
+def verdicts(cases: Sequence[Case], sizes: Sequence[int], servers: Sequence[str]) -> list[Verdict]:
     """The targets, judged on the board (the echo server's figure beside it)."""
     out: list[Verdict] = []
     for n in sizes:
         board, echo = _find(cases, "board", n), _find(cases, "echo", n)
         target = f"N={n}: RSS per idle caller at a menu <= {MEMORY_FACTOR:g}x bare server"
         if board is None or echo is None:
-            out.append(Verdict(target, "needs both servers", "n/a"))
+            missing = "board" if board is None else "echo"
+            out.append(Verdict(target, _why_not(None, n, missing, sizes, servers), "n/a"))
         elif not (board.get("rss_per_caller_kib") is not None and echo.get("rss_per_caller_kib")):
             bad = board if board.get("error") or not board.get("connected") else echo
-            out.append(Verdict(target, _why_not(bad, n, bad["server"]), "n/a"))
+            out.append(Verdict(target, _why_not(bad, n, bad["server"], sizes, servers), "n/a"))
         else:
             b, e = board["rss_per_caller_kib"], echo["rss_per_caller_kib"]
             ok = b <= MEMORY_FACTOR * e
@@ -151,7 +158,7 @@ def verdicts(cases: Sequence[Case], sizes: Sequence[int]) -> list[Verdict]:
         target = f"N={n}: search {what} < {limit:g} ms"
         board, echo = _find(cases, "board", n), _find(cases, "echo", n)
         if not _usable(board):
-            out.append(Verdict(target, _why_not(board, n, "board"), "n/a"))
+            out.append(Verdict(target, _why_not(board, n, "board", sizes, servers), "n/a"))
             continue
         assert board is not None
         value = board["done"]["latency"][pct]
@@ -209,7 +216,11 @@ def problems(cases: Sequence[Case]) -> list[str]:
 
 
 def render(
-    cases: Sequence[Case], sizes: Sequence[int], options: dict[str, Any], notes: Sequence[str]
+    cases: Sequence[Case],
+    sizes: Sequence[int],
+    servers: Sequence[str],
+    options: dict[str, Any],
+    notes: Sequence[str],
 ) -> str:
     """The whole printed report."""
     info = machine()
@@ -226,7 +237,8 @@ def render(
         "RSS/caller: (server VmRSS with all callers idle at a prompt - before) / callers;\n"
         "client lag: the callers' own event-loop lateness (a floor for the latencies)."
     )
-    parts = [head, "", results_table(cases), "", legend, "", verdict_table(verdicts(cases, sizes))]
+    body = results_table(cases) if cases else "(no case finished)"
+    parts = [head, "", body, "", legend, "", verdict_table(verdicts(cases, sizes, servers))]
     found = problems(cases)
     if notes or found:
         parts += ["", "Notes:"]
@@ -239,6 +251,7 @@ def write_json(
     path: Path,
     cases: Sequence[Case],
     sizes: Sequence[int],
+    servers: Sequence[str],
     options: dict[str, Any],
     notes: Sequence[str],
     interrupted: bool = False,
@@ -253,7 +266,7 @@ def write_json(
         "cases": list(cases),
         "targets": [
             {"target": v.target, "measured": v.figure, "verdict": v.verdict}
-            for v in verdicts(cases, sizes)
+            for v in verdicts(cases, sizes, servers)
         ],
         "notes": list(notes) + problems(cases),
     }
