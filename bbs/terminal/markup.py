@@ -99,84 +99,67 @@ def escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]|\n|[^{}\n]+")
+_DELIMITER = re.compile(r"(\{[^{}]*\}|\{\{|\}\}|[{}])")
 _STYLES = {style.value: style for style in Style}
 _BLOCKS = {block.value: block for block in Block if block is not Block.TEXT}
-_CLOSE = "/"
+_LITERAL = {"{{": "{", "}}": "}"}
 
 
-class _Builder:
-    """Collects the lines of one markup text while its tokens are read."""
-
-    def __init__(self) -> None:
-        self.lines: list[Line] = []
-        self.number = 1
-        self.block = Block.TEXT
-        self.runs: list[Run] = []
-        self.stack: list[Style] = []
-
-    def fail(self, message: str) -> MarkupError:
-        return MarkupError(f"line {self.number}: {message}")
-
-    def text(self, text: str) -> None:
-        if self.block is Block.HR:
-            if text.strip(" \t"):
-                raise self.fail("{hr} must stand alone on its line")
-            return
-        styles = tuple(self.stack)
-        if self.runs and self.runs[-1].styles == styles:
-            self.runs[-1] = Run(self.runs[-1].text + text, styles)
-        else:
-            self.runs.append(Run(text, styles))
-
-    def tag(self, name: str) -> None:
-        if name == _CLOSE:
-            if not self.stack:
-                raise self.fail("{/} with no style open")
-            self.stack.pop()
-        elif name in _STYLES:
-            self.stack.append(_STYLES[name])
-        elif name in _BLOCKS:
-            if self.runs or self.block is not Block.TEXT:
-                raise self.fail(f"{{{name}}} must start its line")
-            self.block = _BLOCKS[name]
-        else:
-            raise self.fail(f"unknown markup tag {{{name}}}")
-
-    def end_line(self) -> None:
-        self.lines.append(Line(self.block, tuple(self.runs)))
-        self.block = Block.TEXT
-        self.runs = []
-        self.number += 1
-
-    def finish(self) -> tuple[Line, ...]:
-        self.end_line()
-        if self.stack:
-            self.number -= 1
-            raise self.fail(f"{{{self.stack[-1]}}} is never closed with {{/}}")
-        return tuple(self.lines)
+def _fail(number: int, message: str) -> MarkupError:
+    return MarkupError(f"line {number}: {message}")
 
 
 @lru_cache(maxsize=1024)
 def parse(markup: str) -> tuple[Line, ...]:
     """The lines of `markup` (one per "\\n"-separated source line); raises MarkupError."""
-    builder = _Builder()
-    for match in _TOKEN.finditer(markup):
-        token = match.group()
-        name = match.group(1)
-        if name is not None:
-            builder.tag(name)
-        elif token == "\n":
-            builder.end_line()
-        elif token == "{{":
-            builder.text("{")
-        elif token == "}}":
-            builder.text("}")
-        elif token in ("{", "}"):
-            raise builder.fail(f"lone {token!r}: write {token * 2!r} for a literal brace")
-        else:
-            builder.text(token)
-    return builder.finish()
+    lines: list[Line] = []
+    stack: list[Style] = []
+    styles: tuple[Style, ...] = ()
+    number = 0
+    for number, source in enumerate(markup.split("\n"), start=1):
+        if "{" not in source and "}" not in source:
+            lines.append(Line(Block.TEXT, (Run(source, styles),) if source else ()))
+            continue
+        block = Block.TEXT
+        texts: list[str] = []
+        looks: list[tuple[Style, ...]] = []
+        # re.split alternates text and delimiters: odd indexes are delimiters.
+        for index, part in enumerate(_DELIMITER.split(source)):
+            if not part:
+                continue
+            if index % 2 == 0 or part in _LITERAL:
+                text = _LITERAL.get(part, part)
+                if block is Block.HR:
+                    if text.strip(" \t"):
+                        raise _fail(number, "{hr} must stand alone on its line")
+                elif looks and looks[-1] == styles:
+                    texts[-1] += text
+                else:
+                    texts.append(text)
+                    looks.append(styles)
+                continue
+            name = part[1:-1]
+            if part in ("{", "}"):
+                raise _fail(number, f"lone {part!r}: write {part * 2!r} for a literal brace")
+            if name == "/":
+                if not stack:
+                    raise _fail(number, "{/} with no style open")
+                stack.pop()
+                styles = tuple(stack)
+            elif name in _STYLES:
+                stack.append(_STYLES[name])
+                styles = tuple(stack)
+            elif name in _BLOCKS:
+                if texts or block is not Block.TEXT:
+                    raise _fail(number, f"{{{name}}} must start its line")
+                block = _BLOCKS[name]
+            else:
+                raise _fail(number, f"unknown markup tag {{{name}}}")
+        runs = tuple(Run(text, look) for text, look in zip(texts, looks, strict=True))
+        lines.append(Line(block, runs))
+    if stack:
+        raise _fail(number, f"{{{stack[-1]}}} is never closed with {{/}}")
+    return tuple(lines)
 
 
 def strip(markup: str) -> str:

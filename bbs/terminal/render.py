@@ -146,25 +146,35 @@ def _params(tier: Tier, styles: tuple[Style, ...], bar: bool) -> str:
 # ----------------------------------------------------------------- flattening
 
 
-@dataclass(frozen=True, slots=True)
 class _Flat:
     """A source line as displayable text, with where each look starts in it."""
 
-    text: str
-    starts: tuple[int, ...]
-    params: tuple[str, ...]
+    __slots__ = ("params", "starts", "text", "texts")
+
+    def __init__(self, texts: list[str], starts: list[int], params: list[str]) -> None:
+        self.texts = texts
+        self.starts = starts
+        self.params = params
+        self.text = "".join(texts)
 
     def pieces(self, start: int, end: int) -> list[tuple[str, str]]:
         """The styled pieces of text[start:end]."""
+        if start == 0 and end == len(self.text):
+            return list(zip(self.texts, self.params, strict=True))
         out: list[tuple[str, str]] = []
-        i = max(0, bisect_right(self.starts, start) - 1)
-        while i < len(self.starts) and self.starts[i] < end:
-            lo = max(start, self.starts[i])
-            hi = min(end, self.starts[i + 1] if i + 1 < len(self.starts) else end)
+        starts = self.starts
+        i = max(0, bisect_right(starts, start) - 1)
+        while i < len(starts) and starts[i] < end:
+            lo = max(start, starts[i])
+            hi = min(end, starts[i + 1] if i + 1 < len(starts) else end)
             if hi > lo:
                 out.append((self.text[lo:hi], self.params[i]))
             i += 1
         return out
+
+
+_NARROW = re.compile("[\x20-\x7e\xa0-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20bf\u2500-\u259f]*")
+"""Characters that surely take one column each (after `fold_text`)."""
 
 
 def _flatten(line: Line, profile: _Profile) -> _Flat:
@@ -173,7 +183,7 @@ def _flatten(line: Line, profile: _Profile) -> _Flat:
     texts: list[str] = []
     starts: list[int] = []
     params: list[str] = []
-    position = column = 0
+    position = 0
     in_key = False
     for run in line.runs:
         text = fold_text(run.text, profile.encoding, profile.box)
@@ -181,30 +191,28 @@ def _flatten(line: Line, profile: _Profile) -> _Flat:
             in_key = not in_key
             text = ("[" if in_key else "]") + text
         if "\t" in text:
-            text = expand_tabs(text, column)
+            text = expand_tabs(text, text_width("".join(texts)))
         if not text:
             continue
         texts.append(text)
         starts.append(position)
         params.append(_params(profile.tier, run.styles, bar))
         position += len(text)
-        column += len(text) if profile.narrow else text_width(text)
     if in_key:
         texts.append("]")
         starts.append(position)
         params.append("")
-    return _Flat("".join(texts), tuple(starts), tuple(params))
+    return _Flat(texts, starts, params)
 
 
 # ----------------------------------------------------------------- wrapping
 
-_TOKEN = re.compile(r" +|[^ ]+")
+_TOKEN = re.compile(r"(?P<word>(?:[^ ]|(?<=«) +|(?<=[^ ]) +(?=[:;!?»]))+)|(?P<space> +)")
+"""Words and the spaces between them; French spacing (« a », b : c, d ?) never breaks."""
 
 
-def _fit(text: str, start: int, end: int, room: int, narrow: bool) -> int:
+def _fit(text: str, start: int, end: int, room: int) -> int:
     """Where text[start:end] must be cut to fit in `room` columns."""
-    if narrow:
-        return min(end, start + max(room, 0))
     used = 0
     i = start
     while i < end:
@@ -220,9 +228,13 @@ def _breaks(text: str, limit: int, indent: int, narrow: bool) -> list[tuple[int,
     """Greedy word wrap of `text`: (start, end) of each screen line.
 
     Continuation lines are `indent` columns narrower (the caller indents them); the
-    spaces where a line breaks are dropped; a word longer than a line is cut.
+    spaces where a line breaks are dropped; a word longer than a line starts a new
+    line and is cut; indentation that leaves no room for the first word is dropped.
     """
-    measure = len if narrow else text_width
+    if narrow:
+        return _narrow_breaks(text, limit, indent)
+    if text_width(text) <= limit:
+        return [(0, len(text))]
     out: list[tuple[int, int]] = []
     start: int | None = 0
     end = placed = column = 0
@@ -230,16 +242,18 @@ def _breaks(text: str, limit: int, indent: int, narrow: bool) -> list[tuple[int,
     has_word = False
     for match in _TOKEN.finditer(text):
         s, e = match.span()
-        width = measure(match.group())
-        if text[s] == " ":
+        width = text_width(match.group())
+        if match.lastgroup == "space":
             if start is None:
                 continue
             if column + width <= room:
                 column += width
                 placed = e
                 continue
-            out.append((start, end))
-            start, column, room, has_word = None, 0, limit - indent, False
+            if has_word:
+                out.append((start, end))
+                room = limit - indent
+            start, column, has_word = None, 0, False
             continue
         if start is None:
             start = end = placed = s
@@ -248,24 +262,31 @@ def _breaks(text: str, limit: int, indent: int, narrow: bool) -> list[tuple[int,
             end = placed = e
             has_word = True
             continue
-        if has_word and width <= limit - indent:
+        if has_word:
             out.append((start, end))
-            start, end, placed = s, e, e
-            column, room = width, limit - indent
-            continue
-        if not has_word and column and width <= limit:
+            start = end = placed = s
+            column, room, has_word = 0, limit - indent, False
+            if width <= room:
+                column, end, placed, has_word = width, e, e, True
+                continue
+        elif column and width <= limit:
             # Only indentation so far: give it up rather than cut the word.
             start, end, placed, column, has_word = s, e, e, width, True
             continue
         i = s
         while i < e:
-            cut = _fit(text, i, e, room - column, narrow)
-            if cut == i and column == 0:
+            cut = _fit(text, i, e, room - column)
+            if cut == i and column:
+                # Only indentation so far, and not even a piece of the word fits after it.
+                start = end = placed = i
+                column = 0
+                continue
+            if cut == i:
                 cut = i + 1
                 while cut < e and char_width(text[cut]) == 0:
                     cut += 1
             if cut > i:
-                column += measure(text[i:cut])
+                column += text_width(text[i:cut])
                 end = placed = cut
                 has_word = True
                 i = cut
@@ -275,12 +296,73 @@ def _breaks(text: str, limit: int, indent: int, narrow: bool) -> list[tuple[int,
                 column, room, has_word = 0, limit - indent, False
     if start is not None:
         out.append((start, placed))
+    elif not out:
+        out.append((0, 0))
+    return out
+
+
+_GLUED_BEFORE = "«"
+_GLUED_AFTER = ":;!?»"
+_SPACES = re.compile(" +")
+
+
+def _last_break(text: str, pos: int, last: int) -> tuple[int, int] | None:
+    """The last run of spaces starting in text(pos:last] where a line may break."""
+    space = text.rfind(" ", pos + 1, last + 1)
+    while space > pos:
+        start = space
+        while text[start - 1] == " ":
+            start -= 1
+        if start <= pos:
+            return None
+        end = _SPACES.match(text, space)
+        stop = end.end() if end else space + 1
+        if text[start - 1] not in _GLUED_BEFORE and (
+            stop == len(text) or text[stop] not in _GLUED_AFTER
+        ):
+            return start, stop
+        space = text.rfind(" ", pos + 1, start)
+    return None
+
+
+def _narrow_breaks(text: str, limit: int, indent: int) -> list[tuple[int, int]]:
+    """`_breaks` for text whose every character takes one column, without tokenising."""
+    size = len(text)
+    if size <= limit:
+        return [(0, size)]
+    lead = size - len(text.lstrip(" "))
+    if lead == size:
+        return [(0, 0)]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    room = limit
+    if lead >= room:
+        pos, lead = lead, 0
+    while size - pos > room:
+        last = pos + room
+        found = _last_break(text, pos, last)
+        if found is not None:
+            out.append((pos, found[0]))
+            pos, room, lead = found[1], limit - indent, 0
+            continue
+        if lead:
+            word = _TOKEN.match(text, lead)
+            if word is not None and word.end() - lead <= limit:
+                # Only indentation so far: give it up rather than cut the word.
+                pos, lead = lead, 0
+                continue
+        out.append((pos, last))
+        pos, room, lead = last, limit - indent, 0
+    if pos < size or not out:
+        out.append((pos, size))
     return out
 
 
 # ----------------------------------------------------------------- emitting
 
 _DEC_RUN = re.compile("[" + "".join(chr(code) for code in sorted(DEC_GRAPHICS)) + "]+")
+_DEC_NEUTRAL = re.compile(r"[ -^]*")
+"""Characters DEC Special Graphics leaves alone (it redraws only 0x5F-0x7E)."""
 
 
 def _emit(pieces: list[tuple[str, str]], dec: bool) -> str:
@@ -288,6 +370,15 @@ def _emit(pieces: list[tuple[str, str]], dec: bool) -> str:
     out: list[str] = []
     current = ""
     graphics = False
+
+    def plain(text: str) -> None:
+        nonlocal graphics
+        # Spaces and capitals look the same in either set: no need to switch back for them.
+        if graphics and not _DEC_NEUTRAL.fullmatch(text):
+            out.append(DEC_GRAPHICS_OFF)
+            graphics = False
+        out.append(text)
+
     for text, params in pieces:
         if not text:
             continue
@@ -295,28 +386,19 @@ def _emit(pieces: list[tuple[str, str]], dec: bool) -> str:
             out.append(f"{ESC}[0;{params}m" if params else SGR_RESET)
             current = params
         if not dec or text.isascii():
-            if graphics:
-                out.append(DEC_GRAPHICS_OFF)
-                graphics = False
-            out.append(text)
+            plain(text)
             continue
         position = 0
         for match in _DEC_RUN.finditer(text):
             if match.start() > position:
-                if graphics:
-                    out.append(DEC_GRAPHICS_OFF)
-                    graphics = False
-                out.append(text[position : match.start()])
+                plain(text[position : match.start()])
             if not graphics:
                 out.append(DEC_GRAPHICS_ON)
                 graphics = True
             out.append(match.group().translate(DEC_GRAPHICS))
             position = match.end()
         if position < len(text):
-            if graphics:
-                out.append(DEC_GRAPHICS_OFF)
-                graphics = False
-            out.append(text[position:])
+            plain(text[position:])
     if graphics:
         out.append(DEC_GRAPHICS_OFF)
     if current:
@@ -331,13 +413,14 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
     text = flat.text
     limit = profile.width
     dec = profile.tier is Tier.VT100
-    measure = len if profile.narrow else text_width
+    narrow = profile.narrow or text.isascii() or _NARROW.fullmatch(text) is not None
+    measure = len if narrow else text_width
     if line.block is Block.TEXT:
         indent = len(text) - len(text.lstrip(" "))
         if indent * 2 > limit:
             indent = 0
         out = []
-        for number, (start, end) in enumerate(_breaks(text, limit, indent, profile.narrow)):
+        for number, (start, end) in enumerate(_breaks(text, limit, indent, narrow)):
             pieces = flat.pieces(start, end)
             if number and indent:
                 pieces.insert(0, (" " * indent, ""))
@@ -346,7 +429,7 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
     # Titles and centred lines: surrounding spaces mean nothing, each line is centred.
     lo = len(text) - len(text.lstrip(" "))
     hi = len(text.rstrip(" "))
-    spans = [(lo + s, lo + e) for s, e in _breaks(text[lo:hi], limit, 0, profile.narrow)]
+    spans = [(lo + s, lo + e) for s, e in _breaks(text[lo:hi], limit, 0, narrow)]
     widths = [measure(text[s:e]) for s, e in spans]
     bar = line.block is Block.TITLE and profile.tier is not Tier.DUMB
     bar_params = _params(profile.tier, (), True)
