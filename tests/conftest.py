@@ -1,13 +1,14 @@
 """Shared fixtures.
 
 Databases: `pg_server` (one throwaway PostgreSQL per test session), `pg_url` (a
-fresh empty database on it), `sqlite_url` (a fresh file), and `db_url`, which runs
-a test once on each backend.
+fresh empty database on it), `sqlite_url` (a fresh file), `db_url`, which runs a
+test once on each backend, and `store_url`, the same with the schema created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,12 @@ def db_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+@pytest.fixture
+async def store_url(db_url: str) -> AsyncIterator[str]:
+    """A `db_url` database with the board's schema, upgraded to head, and no data."""
+    from bbs.store.migrate import upgrade
+
+    await asyncio.wait_for(upgrade(db_url), 60)
+    yield db_url

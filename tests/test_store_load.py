@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ import bbs.store.load as load_module
 import bbs.store.snapshot as snapshot_module
 from bbs.directory.model import Directory, Number, Span
 from bbs.store.db import StoreError, engine_scope, make_engine, transaction
-from bbs.store.load import CHECKSUM_KEY, LOADED_AT_KEY, LoadReport, load_directory
+from bbs.store.load import CHECKSUM_KEY, LOADED_AT_KEY, LoadReport, load_dir, load_directory
 from bbs.store.mapping import DIRECTORY_TABLES
 from bbs.store.migrate import upgrade
 from bbs.store.schema import Base
@@ -29,13 +29,6 @@ from tests.store_data import replace_listing, sample_directory, without
 WAIT = 60.0
 
 Dump = dict[str, list[tuple[Any, ...]]]
-
-
-@pytest.fixture
-async def url(db_url: str) -> AsyncIterator[str]:
-    """An upgraded, empty database on each backend."""
-    await asyncio.wait_for(upgrade(db_url), WAIT)
-    yield db_url
 
 
 async def load(url: str, directory: Directory) -> LoadReport:
@@ -67,15 +60,15 @@ def counts(report: LoadReport) -> dict[str, tuple[int, int, int]]:
 # --- round trip ------------------------------------------------------------------
 
 
-async def test_load_then_read_gives_the_same_directory(url: str) -> None:
+async def test_load_then_read_gives_the_same_directory(store_url: str) -> None:
     directory = sample_directory()
-    report = await load(url, directory)
+    report = await load(store_url, directory)
     assert report.changed
-    assert report.inserted == sum(len(rows) for rows in (await dump(url)).values())
-    assert await read(url) == directory
+    assert report.inserted == sum(len(rows) for rows in (await dump(store_url)).values())
+    assert await read(store_url) == directory
 
 
-async def test_read_keeps_the_loaded_order(url: str) -> None:
+async def test_read_keeps_the_loaded_order(store_url: str) -> None:
     directory = sample_directory()
     shuffled = dataclasses.replace(
         directory,
@@ -85,12 +78,12 @@ async def test_read_keeps_the_loaded_order(url: str) -> None:
         centres=directory.centres[::-1],
         _by_code={},
     )
-    await load(url, shuffled)
-    assert await read(url) == shuffled
+    await load(store_url, shuffled)
+    assert await read(store_url) == shuffled
 
 
-async def test_an_empty_database_reads_as_an_empty_directory(url: str) -> None:
-    assert await read(url) == Directory((), (), (), ())
+async def test_an_empty_database_reads_as_an_empty_directory(store_url: str) -> None:
+    assert await read(store_url) == Directory((), (), (), ())
 
 
 async def test_the_memory_database_works_through_one_engine() -> None:
@@ -106,23 +99,23 @@ async def test_the_memory_database_works_through_one_engine() -> None:
 # --- idempotence and minimal diffs -----------------------------------------------
 
 
-async def test_a_second_identical_load_changes_nothing(url: str) -> None:
-    first = await load(url, sample_directory())
-    before = await dump(url)
-    second = await load(url, sample_directory())
+async def test_a_second_identical_load_changes_nothing(store_url: str) -> None:
+    first = await load(store_url, sample_directory())
+    before = await dump(store_url)
+    second = await load(store_url, sample_directory())
     assert not second.changed
     assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
     assert set(second.tables) == {spec.name for spec in DIRECTORY_TABLES} | {"meta"}
     assert second.summary() == "directory unchanged"
     assert second.checksum == first.checksum
     # Same rows, same ids, and the load time of the first load.
-    assert await dump(url) == before
+    assert await dump(store_url) == before
 
 
-async def test_editing_one_number_updates_just_that_row(url: str) -> None:
+async def test_editing_one_number_updates_just_that_row(store_url: str) -> None:
     directory = sample_directory()
-    await load(url, directory)
-    before = await dump(url)
+    await load(store_url, directory)
+    before = await dump(store_url)
     listing = directory.listings[2]
     numbers = (
         listing.numbers[0],
@@ -131,20 +124,20 @@ async def test_editing_one_number_updates_just_that_row(url: str) -> None:
     )
     edited = replace_listing(directory, 2, numbers=numbers)
 
-    report = await load(url, edited)
+    report = await load(store_url, edited)
 
     assert counts(report) == {"listing_number": (0, 1, 0), "meta": (0, 2, 0)}
-    after = await dump(url)
+    after = await dump(store_url)
     changed = [(name, row) for name in after for row in after[name] if row not in before[name]]
     assert sorted(name for name, _ in changed) == ["listing_number", "meta", "meta"]
     assert after["listing_number"][0][0] == before["listing_number"][0][0]
     assert [r[0] for r in after["listing_number"]] == [r[0] for r in before["listing_number"]]
-    assert await read(url) == edited
+    assert await read(store_url) == edited
 
 
-async def test_editing_listing_fields_and_hours(url: str) -> None:
+async def test_editing_listing_fields_and_hours(store_url: str) -> None:
     directory = sample_directory()
-    await load(url, directory)
+    await load(store_url, directory)
     hours = directory.listings[2].hours
     assert hours is not None
     edited = replace_listing(
@@ -156,34 +149,34 @@ async def test_editing_listing_fields_and_hours(url: str) -> None:
             hours, spans=(*hours.spans, Span(frozenset({6}), time(10), time(12)))
         ),
     )
-    report = await load(url, edited)
+    report = await load(store_url, edited)
     assert counts(report) == {"listing": (0, 1, 0), "hour_span": (1, 0, 0), "meta": (0, 2, 0)}
-    assert await read(url) == edited
+    assert await read(store_url) == edited
 
 
-async def test_hours_removed_and_notes_added(url: str) -> None:
+async def test_hours_removed_and_notes_added(store_url: str) -> None:
     directory = sample_directory()
-    await load(url, directory)
+    await load(store_url, directory)
     number = dataclasses.replace(directory.listings[2].numbers[0], notes=("après 18 h",))
     edited = replace_listing(
         directory, 2, hours=None, numbers=(number, *directory.listings[2].numbers[1:])
     )
-    report = await load(url, edited)
+    report = await load(store_url, edited)
     assert counts(report) == {
         "listing": (0, 1, 0),
         "hour_span": (0, 0, 2),
         "number_note": (1, 0, 0),
         "meta": (0, 2, 0),
     }
-    assert await read(url) == edited
+    assert await read(store_url) == edited
 
 
-async def test_removed_records_are_deleted_with_their_rows(url: str) -> None:
+async def test_removed_records_are_deleted_with_their_rows(store_url: str) -> None:
     directory = sample_directory()
-    await load(url, directory)
+    await load(store_url, directory)
     smaller = without(without(directory, centre="toronto"), country="US")
 
-    report = await load(url, smaller)
+    report = await load(store_url, smaller)
 
     assert counts(report) == {
         "country_name": (0, 0, 3),
@@ -200,64 +193,64 @@ async def test_removed_records_are_deleted_with_their_rows(url: str) -> None:
         "country": (0, 2, 1),  # CA and latam-sud move up
         "meta": (0, 2, 0),
     }
-    assert await read(url) == smaller
+    assert await read(store_url) == smaller
 
 
-async def test_added_records_are_inserted(url: str) -> None:
+async def test_added_records_are_inserted(store_url: str) -> None:
     directory = sample_directory()
     smaller = without(directory, country="CA")
-    await load(url, smaller)
-    report = await load(url, directory)
+    await load(store_url, smaller)
+    report = await load(store_url, directory)
     assert report.inserted > 0 and report.deleted == 0
-    assert await read(url) == directory
+    assert await read(store_url) == directory
 
 
-async def test_loading_an_empty_directory_empties_the_tables(url: str) -> None:
-    await load(url, sample_directory())
-    report = await load(url, Directory((), (), (), ()))
+async def test_loading_an_empty_directory_empties_the_tables(store_url: str) -> None:
+    await load(store_url, sample_directory())
+    report = await load(store_url, Directory((), (), (), ()))
     assert report.deleted > 0
-    rows = await dump(url)
+    rows = await dump(store_url)
     assert all(not rows[spec.name] for spec in DIRECTORY_TABLES)
-    assert await read(url) == Directory((), (), (), ())
+    assert await read(store_url) == Directory((), (), (), ())
 
 
-async def test_meta_records_checksum_and_load_time(url: str) -> None:
-    report = await load(url, sample_directory())
-    meta = await asyncio.wait_for(read_meta(url), WAIT)
+async def test_meta_records_checksum_and_load_time(store_url: str) -> None:
+    report = await load(store_url, sample_directory())
+    meta = await asyncio.wait_for(read_meta(store_url), WAIT)
     assert meta[CHECKSUM_KEY] == report.checksum
     assert meta[LOADED_AT_KEY]
-    other = await load(url, without(sample_directory(), centre="paris"))
+    other = await load(store_url, without(sample_directory(), centre="paris"))
     assert other.checksum != report.checksum
-    assert (await read_meta(url))[CHECKSUM_KEY] == other.checksum
+    assert (await read_meta(store_url))[CHECKSUM_KEY] == other.checksum
 
 
 # --- bad directories -------------------------------------------------------------
 
 
-async def test_a_listing_of_an_unknown_country_is_refused(url: str) -> None:
+async def test_a_listing_of_an_unknown_country_is_refused(store_url: str) -> None:
     directory = sample_directory()
     bad = replace_listing(directory, 0, country="XX")
     with pytest.raises(StoreError, match="listing fax/XX/1 refers to country XX"):
-        await load(url, bad)
-    assert await read(url) == Directory((), (), (), ())
+        await load(store_url, bad)
+    assert await read(store_url) == Directory((), (), (), ())
 
 
-async def test_duplicate_listings_are_refused(url: str) -> None:
+async def test_duplicate_listings_are_refused(store_url: str) -> None:
     directory = sample_directory()
     twice = dataclasses.replace(
         directory, listings=(*directory.listings, directory.listings[0]), _by_code={}
     )
     with pytest.raises(StoreError, match="two listing rows fax/FR/1"):
-        await load(url, twice)
+        await load(store_url, twice)
 
 
-async def test_weekdays_outside_the_week_are_refused(url: str) -> None:
+async def test_weekdays_outside_the_week_are_refused(store_url: str) -> None:
     directory = sample_directory()
     hours = directory.listings[2].hours
     assert hours is not None
     bad_hours = dataclasses.replace(hours, spans=(Span(frozenset({7}), time(9), time(17)),))
     with pytest.raises(StoreError, match="weekday 7"):
-        await load(url, replace_listing(directory, 2, hours=bad_hours))
+        await load(store_url, replace_listing(directory, 2, hours=bad_hours))
 
 
 # --- atomicity -------------------------------------------------------------------
@@ -272,10 +265,10 @@ def _changed_directory() -> Directory:
 
 
 async def test_an_error_midway_leaves_the_database_as_it_was(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await load(url, sample_directory())
-    before = await dump(url)
+    await load(store_url, sample_directory())
+    before = await dump(store_url)
     real_insert = load_module._insert
     calls = 0
 
@@ -289,17 +282,17 @@ async def test_an_error_midway_leaves_the_database_as_it_was(
 
     monkeypatch.setattr(load_module, "_insert", failing_insert)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        await load(url, _changed_directory())
+        await load(store_url, _changed_directory())
     assert calls == 2
-    assert await dump(url) == before
-    assert await read(url) == sample_directory()
+    assert await dump(store_url) == before
+    assert await read(store_url) == sample_directory()
 
 
 async def test_a_constraint_violation_midway_leaves_the_database_as_it_was(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await load(url, sample_directory())
-    before = await dump(url)
+    await load(store_url, sample_directory())
+    before = await dump(store_url)
     real_delete = load_module._delete
 
     async def delete_then_violate(conn: AsyncConnection, table: Table, ids: Any) -> None:
@@ -313,19 +306,19 @@ async def test_a_constraint_violation_midway_leaves_the_database_as_it_was(
 
     monkeypatch.setattr(load_module, "_delete", delete_then_violate)
     with pytest.raises(StoreError) as info:
-        await load(url, _changed_directory())
+        await load(store_url, _changed_directory())
     assert "\n" not in str(info.value)
-    assert await dump(url) == before
+    assert await dump(store_url) == before
 
 
 # --- concurrency -----------------------------------------------------------------
 
 
 async def test_a_reader_during_a_load_sees_the_old_directory(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old, new = sample_directory(), _changed_directory()
-    await load(url, old)
+    await load(store_url, old)
     writing = asyncio.Event()
     release = asyncio.Event()
     real_delete = load_module._delete
@@ -338,21 +331,21 @@ async def test_a_reader_during_a_load_sees_the_old_directory(
         await real_delete(conn, table, ids)
 
     monkeypatch.setattr(load_module, "_delete", paused_delete)
-    loader = asyncio.create_task(load_directory(url, new))
+    loader = asyncio.create_task(load_directory(store_url, new))
     try:
         await asyncio.wait_for(writing.wait(), WAIT)
-        assert await read(url) == old
+        assert await read(store_url) == old
     finally:
         release.set()
         await asyncio.wait_for(loader, WAIT)
-    assert await read(url) == new
+    assert await read(store_url) == new
 
 
 async def test_a_load_committing_during_a_read_is_not_seen_by_it(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old, new = sample_directory(), _changed_directory()
-    await load(url, old)
+    await load(store_url, old)
     reading = asyncio.Event()
     release = asyncio.Event()
     real_rows = snapshot_module._rows
@@ -365,23 +358,37 @@ async def test_a_load_committing_during_a_read_is_not_seen_by_it(
         return rows
 
     monkeypatch.setattr(snapshot_module, "_rows", paused_rows)
-    reader = asyncio.create_task(read_directory(url))
+    reader = asyncio.create_task(read_directory(store_url))
     try:
         await asyncio.wait_for(reading.wait(), WAIT)
-        await load(url, new)  # commits while the reader is half way
+        await load(store_url, new)  # commits while the reader is half way
     finally:
         release.set()
     assert await asyncio.wait_for(reader, WAIT) == old
     monkeypatch.undo()
-    assert await read(url) == new
+    assert await read(store_url) == new
 
 
-async def test_concurrent_loads_queue_and_one_wins_whole(url: str) -> None:
+async def test_concurrent_loads_queue_and_one_wins_whole(store_url: str) -> None:
     a, b = sample_directory(), _changed_directory()
     reports = await asyncio.wait_for(
-        asyncio.gather(load_directory(url, a), load_directory(url, b)), WAIT
+        asyncio.gather(load_directory(store_url, a), load_directory(store_url, b)), WAIT
     )
     assert all(r.changed for r in reports)
-    final = await read(url)
+    final = await read(store_url)
     assert final in (a, b)
-    assert not (await load(url, final)).changed
+    assert not (await load(store_url, final)).changed
+
+
+# --- the real data files ---------------------------------------------------------
+
+
+async def test_the_real_data_files_load_and_read_back(store_url: str) -> None:
+    from bbs.directory.datafiles import read_data_dir
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    report = await asyncio.wait_for(load_dir(store_url, data), WAIT)
+    assert report.changed
+    assert await read(store_url) == read_data_dir(data)
+    again = await asyncio.wait_for(load_dir(store_url, data), WAIT)
+    assert not again.changed, again.summary()

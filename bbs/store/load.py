@@ -8,9 +8,8 @@ same directory twice changes nothing the second time.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,9 +113,9 @@ async def load_directory(target: str | URL | AsyncEngine, directory: Directory) 
 
 async def load_dir(target: str | URL | AsyncEngine, path: str | Path) -> LoadReport:
     """Read the data files in `path` and load them (see `load_directory`)."""
-    # Imported by name, lazily: the data-file reader is a separate, heavier module.
-    datafiles = importlib.import_module("bbs.directory.datafiles")
-    read_data_dir: Callable[[Path], Directory] = datafiles.read_data_dir
+    # Lazily: the board itself only reads the database, never the data files.
+    from bbs.directory.datafiles import read_data_dir
+
     return await load_directory(target, read_data_dir(Path(path)))
 
 
