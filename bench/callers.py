@@ -155,13 +155,6 @@ class Script:
         self.directory = _bytes(markers["directory"])
         self.more = _bytes(markers["more"])
 
-    async def screen(self, client: TelnetClient, markers: list[bytes], since: float) -> int:
-        """Wait for a screen ending in one of `markers` (or for quiet); returns which one."""
-        if markers:
-            return (await client.wait_for(markers, self.timeout)).index
-        await client.wait_quiet(self.spec["quiet"], self.timeout, since=since)
-        return -1
-
     async def timed_screen(
         self, client: TelnetClient, markers: list[bytes], sent: float
     ) -> tuple[float, int]:
@@ -171,6 +164,18 @@ class Script:
             return match.at - sent, match.index
         last = await client.wait_quiet(self.spec["quiet"], self.timeout, since=sent)
         return last - sent, -1
+
+    async def through_pages(self, client: TelnetClient, markers: list[bytes], sent: float) -> None:
+        """Wait for a screen ending in one of `markers`, paging on (space) past "Suite"."""
+        if not markers:
+            await client.wait_quiet(self.spec["quiet"], self.timeout, since=sent)
+            return
+        pages = 0
+        while (await client.wait_for(markers + self.more, self.timeout)).index >= len(markers):
+            pages += 1
+            if pages > 50:
+                raise WaitTimeout(f"still paging after {pages} pages")
+            client.send(b" ")
 
     async def first_prompt(self, client: TelnetClient) -> None:
         """From connection to the first prompt."""
@@ -190,7 +195,7 @@ class Script:
             # Either we saw "press Enter", or we cannot tell: Enter at a menu only redraws it.
             client.discard()
             sent = client.send(b"\r\n")
-            await self.screen(client, self.menu, sent)
+            await self.through_pages(client, self.menu, sent)
 
     async def enter_area(self, client: TelnetClient, caller: Caller) -> None:
         """Board: ``GO ANNUAIRE`` from the menu to the directory prompt."""
@@ -260,9 +265,17 @@ async def work(script: Script, caller: Caller, rng: random.Random) -> None:
         caller.failure = (phase, f"{type(exc).__name__}: {exc}")
 
 
-def failures(callers: list[Caller]) -> dict[str, Any]:
-    """Failed callers by phase, with a few reasons."""
-    failed = [c.failure for c in callers if c.failure is not None]
+ARRIVAL = ("connect", "first prompt", "menu")
+"""Phases of arrival; the others are the rounds'."""
+
+
+def failures(callers: list[Caller], rounds_only: bool = False) -> dict[str, Any]:
+    """Failed callers by phase, with a few reasons (only those of the rounds if `rounds_only`)."""
+    failed = [
+        c.failure
+        for c in callers
+        if c.failure is not None and not (rounds_only and c.failure[0] in ARRIVAL)
+    ]
     by_phase = Counter(phase for phase, _ in failed)
     reasons = Counter(f"{phase}: {reason[:300]}" for phase, reason in failed)
     return {
@@ -342,6 +355,7 @@ async def run(spec: Spec) -> int:
                 "paged": sum(c.paged for c in callers),
                 "completed": sum(1 for c in callers if c.failure is None),
                 "failures": failures(callers),
+                "round_failures": failures(callers, rounds_only=True),
                 "client_lag": await lag.stop(),
             }
         )

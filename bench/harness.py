@@ -280,7 +280,9 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         build_spec(opts, server, n, markers), server.log.with_suffix(".callers.log")
     )
     try:
-        case["warm"] = await callers.expect("warm", opts.timeout * 4 + 30)
+        case["warm"] = warm = await callers.expect("warm", opts.timeout * 4 + 30)
+        if not warm["ok"]:
+            raise HarnessError(f"the warm-up caller failed: {warm['failure']}")
         await asyncio.sleep(opts.settle / 2)
         before = procs.rss_kib(pid)
         callers.send("connect")

@@ -84,6 +84,8 @@ def results_table(cases: Sequence[Case]) -> str:
         done = case.get("done") or {}
         first = connected.get("first_prompt") or {}
         lat = done.get("latency") or {}
+        if not lat.get("count"):
+            lat = {}
         lag = max(
             (connected.get("client_lag") or {}).get("max_ms", 0.0),
             (done.get("client_lag") or {}).get("max_ms", 0.0),
@@ -139,7 +141,7 @@ def verdicts(cases: Sequence[Case], sizes: Sequence[int], servers: Sequence[str]
             missing = "board" if board is None else "echo"
             out.append(Verdict(target, _why_not(None, n, missing, sizes, servers), "n/a"))
         elif not (board.get("rss_per_caller_kib") is not None and echo.get("rss_per_caller_kib")):
-            bad = board if board.get("error") or not board.get("connected") else echo
+            bad = board if board.get("rss_per_caller_kib") is None else echo
             out.append(Verdict(target, _why_not(bad, n, bad["server"], sizes, servers), "n/a"))
         else:
             b, e = board["rss_per_caller_kib"], echo["rss_per_caller_kib"]
@@ -197,7 +199,7 @@ def problems(cases: Sequence[Case]) -> list[str]:
             info = case.get(phase) or {}
             if phase == "warm" and info and not info.get("ok"):
                 out.append(f"{label}: warm-up caller failed: {info.get('failure')}")
-            failed = info.get("failures") or {}
+            failed = info.get("round_failures" if phase == "done" else "failures") or {}
             if failed.get("count"):
                 out.append(
                     f"{label}: {failed['count']} caller(s) failed during "
