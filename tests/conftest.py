@@ -24,11 +24,15 @@ def pg_server() -> Iterator[PgServer]:
     try:
         server = start_server()
     except PgUnavailable as e:
-        pytest.fail(f"cannot start the throwaway PostgreSQL: {e}", pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+        problem = str(e)
+    else:
+        try:
+            yield server
+        finally:
+            server.stop()
+        return
+    # Outside the except block, so the report is the reason alone, not a chain.
+    pytest.fail(f"cannot start the throwaway PostgreSQL: {problem}", pytrace=False)
 
 
 @pytest.fixture
@@ -37,9 +41,12 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     try:
         url = pg_server.create_database()
     except PgUnavailable as e:
-        pytest.fail(f"cannot create a PostgreSQL database: {e}", pytrace=False)
-    yield url
-    pg_server.drop_database(url)
+        problem = str(e)
+    else:
+        yield url
+        pg_server.drop_database(url)
+        return
+    pytest.fail(f"cannot create a PostgreSQL database: {problem}", pytrace=False)
 
 
 @pytest.fixture

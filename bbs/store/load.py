@@ -89,7 +89,10 @@ class LoadReport:
 
 def directory_checksum(directory: Directory) -> str:
     """A SHA-256 of the directory's content, as stored in `meta`."""
-    rows = keyed_rows(directory)
+    return _checksum(keyed_rows(directory))
+
+
+def _checksum(rows: Mapping[str, Mapping[Key, Row]]) -> str:
     canonical = [[spec.name, list(rows[spec.name].values())] for spec in DIRECTORY_TABLES]
     blob = json.dumps(canonical, default=str, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -102,7 +105,7 @@ async def load_directory(target: str | URL | AsyncEngine, directory: Directory) 
     as it was. Raises StoreError for database problems and inconsistent directories.
     """
     desired = keyed_rows(directory)
-    checksum = directory_checksum(directory)
+    checksum = _checksum(desired)
     async with engine_scope(target) as engine, transaction(engine, write=True) as conn:
         await check_schema(conn)
         tables = await _sync_tables(conn, desired)
