@@ -157,16 +157,20 @@ class Board:
             await self.show_art(session, "welcome")
             await session.pause()
 
-    async def show_art(self, session: Session, name: str) -> None:
-        """Draw art: the ANSI file on ANSI terminals, its markup equivalent elsewhere."""
+    async def show_art(self, session: Session, name: str) -> int:
+        """Draw art (the ANSI file on ANSI terminals, its markup elsewhere); lines drawn."""
         art = self.art.get(name)
         if art is None:
-            return
+            return 0
         if session.caps.tier is Tier.ANSI and art.ansi is not None:
             session.remember(art.markup)
-            await session.write_raw(encode(render_art(art.ansi, session.caps), session.caps))
-        elif art.markup:
+            text = render_art(art.ansi, session.caps)
+            await session.write_raw(encode(text, session.caps))
+            return text.count("\n")
+        if art.markup:
             await session.send(art.markup)
+            return art.markup.count("\n")
+        return 0
 
     async def shutdown(self) -> None:
         """Tell every caller the node is stopping, give them a moment, then hang up."""

@@ -86,23 +86,26 @@ class Engine:
         session = self.ctx.session
         lang = session.lang
         await session.clear()
-        if menu.art:
-            await self.ctx.board.show_art(session, menu.art)
+        used = await self.ctx.board.show_art(session, menu.art) if menu.art else 0
         parts = ["{title}" + escape(menu.title.get(lang, "")), ""]
         text = menu.text.get(lang, "")
         if text:
             parts += [text, ""]
         body = "\n".join(parts)
         if menu.show is not None:
-            await page(session, body)
+            await page(session, body, used=used)
+            used = 0
             await self.run_action(menu.show)
             after = menu.after.get(lang, "") if menu.after else ""
             body = "\n" + after + "\n" if after else ""
+        if body:
+            await page(session, body, used=used)
         items = "\n".join(
             f"  {{k}}{escape(item.key)}{{/}}  {escape(item.label.get(lang, ''))}"
             for item in menu.items
         )
-        await page(session, (body + "\n" if body else "\n") + items + "\n")
+        # Items come even after a caller quit the pager: they are what the prompt asks for.
+        await page(session, items + "\n")
 
     async def dispatch(self, line: str) -> bool:
         """Obey one line typed at a menu prompt; True when the menu should be drawn again."""

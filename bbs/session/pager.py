@@ -8,13 +8,18 @@ from bbs.terminal.encoding import encode
 from bbs.terminal.render import render_lines
 
 
-async def page(session: Session, markup: str) -> bool:
-    """Show `markup` a screenful at a time; False when the caller quit before the end."""
+async def page(session: Session, markup: str, *, used: int = 0) -> bool:
+    """Show `markup` a screenful at a time; False when the caller quit before the end.
+
+    `used` is how many lines are already on the screen (art above a menu), so the
+    first page does not push them off.
+    """
     session.remember(markup)
     lines = render_lines(markup, session.caps)
     top = 0
     while True:
-        per_page = max(session.caps.rows - 1, 3)
+        per_page = max(session.caps.rows - 1 - used, 3)
+        used = 0
         chunk = lines[top : top + per_page]
         await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
         top += len(chunk)
