@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -80,25 +81,31 @@ def test_descriptions_hide_passwords() -> None:
     assert "***" in describe("postgresql://bbs:secret@host/db")
 
 
+async def pragmas(url: str, *names: str) -> list[Any]:
+    async def read() -> list[Any]:
+        async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
+            return [(await conn.exec_driver_sql(f"PRAGMA {n}")).scalar() for n in names]
+
+    return await asyncio.wait_for(read(), WAIT)
+
+
 async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:
-    async with engine_scope(sqlite_url) as engine, transaction(engine, write=False) as conn:
-        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 1000
+    mode, keys, busy = await pragmas(sqlite_url, "journal_mode", "foreign_keys", "busy_timeout")
+    assert (mode, keys) == ("wal", 1)
+    assert busy >= 1000
 
 
 async def test_sqlite_reads_are_in_a_real_transaction(sqlite_url: str) -> None:
     # sqlite3's default would leave a SELECT outside any transaction, so a reader
     # could see two different versions of the database in one "transaction".
-    engine = make_engine(sqlite_url)
-    try:
-        async with transaction(engine, write=False) as conn:
+    async def in_transaction() -> bool:
+        async with engine_scope(sqlite_url) as engine, transaction(engine, write=False) as conn:
             await conn.execute(text("SELECT 1"))
             raw = await conn.get_raw_connection()
             assert raw.driver_connection is not None
-            assert raw.driver_connection.in_transaction
-    finally:
-        await engine.dispose()
+            return bool(raw.driver_connection.in_transaction)
+
+    assert await asyncio.wait_for(in_transaction(), WAIT)
 
 
 async def test_unreachable_postgresql_is_one_line_without_password() -> None:
@@ -135,6 +142,4 @@ async def test_first_connections_racing_on_a_new_file_all_succeed(tmp_path: Path
         finally:
             for engine in engines:
                 await engine.dispose()
-        url = f"sqlite:///{tmp_path}/{round_}.db"
-        async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
-            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert await pragmas(f"sqlite:///{tmp_path}/{round_}.db", "journal_mode") == ["wal"]

@@ -41,6 +41,10 @@ async def read(url: str) -> Directory:
 
 async def dump(url: str) -> Dump:
     """Every row of every table, ids included, in id order."""
+    return await asyncio.wait_for(_dump(url), WAIT)
+
+
+async def _dump(url: str) -> Dump:
     out: Dump = {}
     async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
         for name, table in Base.metadata.tables.items():
@@ -221,7 +225,7 @@ async def test_meta_records_checksum_and_load_time(store_url: str) -> None:
     assert meta[LOADED_AT_KEY]
     other = await load(store_url, without(sample_directory(), centre="paris"))
     assert other.checksum != report.checksum
-    assert (await read_meta(store_url))[CHECKSUM_KEY] == other.checksum
+    assert (await asyncio.wait_for(read_meta(store_url), WAIT))[CHECKSUM_KEY] == other.checksum
 
 
 # --- bad directories -------------------------------------------------------------

@@ -22,18 +22,25 @@ WAIT = 60.0
 
 
 async def _tables(url: str) -> set[str]:
-    async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
-        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    async def tables() -> set[str]:
+        async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+    return await asyncio.wait_for(tables(), WAIT)
+
+
+async def revision(url: str) -> str | None:
+    return await asyncio.wait_for(current_revision(url), WAIT)
 
 
 async def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None:
-    assert await asyncio.wait_for(current_revision(db_url), WAIT) is None
+    assert await revision(db_url) is None
     await asyncio.wait_for(upgrade(db_url), WAIT)
     first = await _tables(db_url)
     await asyncio.wait_for(upgrade(db_url), WAIT)
     assert await _tables(db_url) == first
     assert first == {*Base.metadata.tables, "alembic_version"}
-    assert await current_revision(db_url) == head_revision() == "0001"
+    assert await revision(db_url) == head_revision() == "0001"
 
 
 async def test_upgrade_keeps_loaded_data(db_url: str) -> None:
@@ -50,22 +57,25 @@ async def test_migrated_schema_matches_the_models(db_url: str) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
-    async with engine_scope(db_url) as engine, transaction(engine, write=False) as conn:
-        assert await conn.run_sync(differences) == []
+    async def compare() -> list[Any]:
+        async with engine_scope(db_url) as engine, transaction(engine, write=False) as conn:
+            return await conn.run_sync(differences)
+
+    assert await asyncio.wait_for(compare(), WAIT) == []
 
 
 async def test_downgrade_to_base_drops_everything_and_upgrade_recreates(db_url: str) -> None:
     await asyncio.wait_for(upgrade(db_url), WAIT)
     await asyncio.wait_for(downgrade(db_url, "base"), WAIT)
     assert await _tables(db_url) <= {"alembic_version"}
-    assert await current_revision(db_url) is None
+    assert await revision(db_url) is None
     await asyncio.wait_for(upgrade(db_url), WAIT)
-    assert await current_revision(db_url) == head_revision()
+    assert await revision(db_url) == head_revision()
 
 
 async def test_concurrent_upgrades_queue_instead_of_failing(db_url: str) -> None:
     await asyncio.wait_for(asyncio.gather(upgrade(db_url), upgrade(db_url)), WAIT)
-    assert await current_revision(db_url) == head_revision()
+    assert await revision(db_url) == head_revision()
 
 
 def test_every_directory_table_is_loaded() -> None:
