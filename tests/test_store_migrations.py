@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from bbs.store.db import engine_scope, transaction
+from bbs.store.db import StoreError, engine_scope, transaction
 from bbs.store.load import load_directory
 from bbs.store.mapping import DIRECTORY_TABLES
 from bbs.store.migrate import current_revision, downgrade, head_revision, upgrade
@@ -81,3 +82,15 @@ async def test_concurrent_upgrades_queue_instead_of_failing(db_url: str) -> None
 def test_every_directory_table_is_loaded() -> None:
     loaded = {spec.name for spec in DIRECTORY_TABLES}
     assert loaded == set(Base.metadata.tables) - {"meta"}
+
+
+async def test_a_schema_of_another_revision_is_refused(store_url: str) -> None:
+    async def stamp() -> None:
+        async with engine_scope(store_url) as engine, transaction(engine, write=True) as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+
+    await asyncio.wait_for(stamp(), WAIT)
+    with pytest.raises(StoreError, match="has schema revision 9999, this board needs 0001"):
+        await asyncio.wait_for(read_directory(store_url), WAIT)
+    with pytest.raises(StoreError, match="run 'bbs db upgrade'"):
+        await asyncio.wait_for(load_directory(store_url, sample_directory()), WAIT)
