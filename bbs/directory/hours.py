@@ -116,7 +116,8 @@ def parse_spans(specs: Sequence[str]) -> tuple[Span, ...]:
 
 def span_to_text(span: Span) -> str:
     """A span in the explicit syntax `parse_spans` reads ("Mon-Fri 09:00-17:00")."""
-    return f"{days_to_text(span.days, DAYS_EN)} {span.opens:%H:%M}-{span.closes:%H:%M}"
+    names = [day.capitalize() for day in DAYS_EN]
+    return f"{days_to_text(span.days, names)} {span.opens:%H:%M}-{span.closes:%H:%M}"
 
 
 def days_to_text(days: Iterable[int], names: Sequence[str], sep: str = "-") -> str:
