@@ -56,6 +56,13 @@ def test_every_scalar_field_has_a_column(record: type) -> None:
     assert not missing, f"add columns to {table} (a new migration) for {missing}"
 
 
+def test_hours_and_spans_have_the_fields_the_mapping_knows() -> None:
+    # Stored by hand (hours_text, hours_always, hour_span rows): a new field needs
+    # a column and a line in bbs.store.mapping.
+    assert [f.name for f in fields(Hours)] == ["text", "spans", "always"]
+    assert [f.name for f in fields(Span)] == ["days", "opens", "closes"]
+
+
 def test_names_have_one_row_per_language() -> None:
     rows = directory_rows(sample_directory())["service_name"]
     assert {r["lang"] for r in rows} == {f.name for f in fields(Names)}
