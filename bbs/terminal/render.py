@@ -12,7 +12,8 @@ ANSI palette (16 colours, bright = bold, as ANSI-BBS clients expect):
     {title} bright white on blue, across the width    {hr} a bright blue line of ─
 
 VT-100 (monochrome): {h} {k} {warn} {err} bold, {em} {link} underline, {title} bold
-reverse video across the width, {hr} and box characters in DEC Special Graphics.
+reverse video across the width, {hr} and box characters in DEC Special Graphics
+(as Unicode box characters when the session is UTF-8).
 
 Plain text: no escape sequence at all; hotkeys as ``[K]``, titles underlined with
 ``=``, rules and boxes with ``+ - |`` (``=`` for double horizontal lines).
@@ -122,6 +123,11 @@ def _profile(caps: Caps) -> _Profile:
         box = BoxMode.CHARSET
         line = fold_text("─", encoding, box) * width
         rule = f"{ESC}[0;{RULE.sgr}m{line}{SGR_RESET}"
+    elif caps.tier is Tier.VT100 and encoding is Encoding.UTF8:
+        # UTF-8 terminals draw the box characters themselves, and some (the Linux
+        # console) ignore charset designations in UTF-8 mode.
+        box = BoxMode.CHARSET
+        rule = "─" * width
     elif caps.tier is Tier.VT100:
         box = BoxMode.DEC
         rule = DEC_GRAPHICS_ON + "q" * width + DEC_GRAPHICS_OFF
@@ -412,7 +418,7 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
     flat = _flatten(line, profile)
     text = flat.text
     limit = profile.width
-    dec = profile.tier is Tier.VT100
+    dec = profile.box is BoxMode.DEC
     narrow = profile.narrow or text.isascii() or _NARROW.fullmatch(text) is not None
     measure = len if narrow else text_width
     if line.block is Block.TEXT:
