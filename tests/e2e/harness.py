@@ -59,6 +59,9 @@ class Caller:
         self.screen = pyte.Screen(cols, rows)
         self.screen.write_process_input = self._answer  # type: ignore[method-assign]
         self.stream = pyte.Stream(self.screen)
+        # A UTF-8 pyte ignores charset designation, as UTF-8 xterms may; a VT-100 honours it.
+        self.stream.use_utf8 = encoding == "utf-8"
+        self.encoding = encoding
         self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.raw = bytearray()
         pid, fd = pty.fork()
@@ -86,6 +89,12 @@ class Caller:
             self.raw += chunk
             self.stream.feed(self.decoder.decode(chunk))
         self._data.set()
+
+    def resize(self, cols: int, rows: int) -> None:
+        """The caller resizes the window: telnet sends NAWS, the screen is cleared to fit."""
+        self.screen.resize(rows, cols)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.kill(self.pid, signal.SIGWINCH)
 
     def type(self, text: str) -> None:
         """Keys typed by the caller."""
