@@ -1,4 +1,4 @@
-"""A board node: what every session shares (menus, strings, directory) and the server's life cycle."""
+"""A board node: what its sessions share (menus, strings, directory) and its life cycle."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
 from bbs.services import build_commands
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command
 from bbs.session.link import Link
 from bbs.session.probe import detect
 from bbs.session.session import Hangup, Session, SessionSettings
@@ -107,9 +107,7 @@ class Board:
 
     def settings(self) -> SessionSettings:
         """Session settings from the configuration."""
-        return SessionSettings(
-            idle_timeout=self.config.idle_timeout, max_line=self.config.max_line
-        )
+        return SessionSettings(idle_timeout=self.config.idle_timeout, max_line=self.config.max_line)
 
     def _node_number(self) -> int:
         taken = {s.node for s in self.sessions}
@@ -135,7 +133,9 @@ class Board:
         except Exception:
             log.exception("%s node %d: session failed", link.peer, session.node)
             with contextlib.suppress(Exception):
-                await session.send("\n{err}" + escape(session.text("board.internal_error")) + "{/}\n")
+                await session.send(
+                    "\n{err}" + escape(session.text("board.internal_error")) + "{/}\n"
+                )
         finally:
             self.sessions.discard(session)
             await session.close()

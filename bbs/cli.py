@@ -1,4 +1,4 @@
-"""The `bbs` command line: serve the board, manage its database, query the directory, check menus."""
+"""The `bbs` command line: serve, manage the database, query the directory, check menus."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ from bbs.errors import UsageError
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line and exit status 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         raise UsageError(f"{self.prog}: {message}")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    parser.add_argument("--db", metavar="URL", help="database URL (sqlite:///... or postgresql://...)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (sqlite:///... or postgresql://...)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The board's one typed configuration: a TOML file, then BBS_* environment variables, then flags."""
+"""The board's one typed configuration: a TOML file, then BBS_* variables, then flags."""
 
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ def _check(config: Config) -> Config:
     if config.language not in ("fr", "en", "de"):
         raise UsageError(f"language must be fr, en or de, got {config.language!r}")
     if config.idle_timeout < 61:
-        raise UsageError("idle_timeout must be at least 61 seconds (a warning comes a minute before)")
+        raise UsageError(
+            "idle_timeout must be at least 61 seconds (a warning comes a minute before)"
+        )
     if config.max_line < 16:
         raise UsageError("max_line must be at least 16")
     return config

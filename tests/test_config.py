@@ -1,4 +1,4 @@
-"""Configuration: defaults < TOML file < BBS_* environment < flags; bad values are one clear line."""
+"""Configuration: defaults < TOML file < BBS_* environment < flags; bad values: one line."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def test_unknown_setting_in_file(tmp_path: Path) -> None:
         load_config(str(file), environ={})
 
 
-def test_cli_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_errors_are_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert main(["serve", "--port", "x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bbs: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -17,7 +17,16 @@ def parse(*chunks: str) -> list[object]:
 
 
 def test_every_telnet_enter_counts_once() -> None:
-    assert parse("a\r\nb\r\x00c\nd\r") == ["a", Key.ENTER, "b", Key.ENTER, "c", Key.ENTER, "d", Key.ENTER]
+    assert parse("a\r\nb\r\x00c\nd\r") == [
+        "a",
+        Key.ENTER,
+        "b",
+        Key.ENTER,
+        "c",
+        Key.ENTER,
+        "d",
+        Key.ENTER,
+    ]
 
 
 def test_cr_lf_split_across_packets_is_one_enter() -> None:

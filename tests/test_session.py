@@ -155,7 +155,14 @@ async def test_dumb_terminal_gets_no_probe_and_no_escape() -> None:
 
 async def test_xterm_passing_the_utf8_probe_gets_utf8() -> None:
     link = FakeLink(
-        Negotiated(terminal_types=("xterm-256color",), cols=100, rows=30, telnet=True, binary_out=True, echo=True)
+        Negotiated(
+            terminal_types=("xterm-256color",),
+            cols=100,
+            rows=30,
+            telnet=True,
+            binary_out=True,
+            echo=True,
+        )
     )
     link.answer_cpr = (5, 2)
     session = make(link)
@@ -177,7 +184,9 @@ async def test_xterm_failing_the_utf8_probe_gets_latin1() -> None:
 
 
 async def test_ansi_bbs_client_gets_cp437() -> None:
-    link = FakeLink(Negotiated(terminal_types=("syncterm", "ansi"), telnet=True, binary_out=True, echo=True))
+    link = FakeLink(
+        Negotiated(terminal_types=("syncterm", "ansi"), telnet=True, binary_out=True, echo=True)
+    )
     link.answer_cpr = (1, 1)
     session = make(link)
     detection = await within(detect(session, 0.5))
@@ -193,7 +202,12 @@ async def test_nothing_learned_is_dumb_80x24() -> None:
     session = make(link)
     detection = await within(detect(session, 0.3))
     caps = detection.caps
-    assert (caps.tier, caps.wire_encoding, caps.cols, caps.rows) == (Tier.DUMB, Encoding.ASCII, 80, 24)
+    assert (caps.tier, caps.wire_encoding, caps.cols, caps.rows) == (
+        Tier.DUMB,
+        Encoding.ASCII,
+        80,
+        24,
+    )
     assert link.take() == b""
     await session.close()
 

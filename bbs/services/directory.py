@@ -56,8 +56,11 @@ async def directory_prompt(ctx: Context, arg: str | None) -> None:
     history: deque[str] = deque(maxlen=HISTORY)
     await session.clear()
     await session.send(
-        "{title}" + escape(session.text("dir.prompt_title")) + "\n\n"
-        + escape(session.text("dir.prompt_help")) + "\n"
+        "{title}"
+        + escape(session.text("dir.prompt_title"))
+        + "\n\n"
+        + escape(session.text("dir.prompt_help"))
+        + "\n"
     )
     while True:
         words = query.completion_words(ctx.board.index, session.lang)
@@ -81,7 +84,9 @@ def _service_code(directory: Directory) -> Validator:
     codes = {s.code for s in directory.services}
 
     def check(arg: str | None) -> str | None:
-        return None if arg in codes else f"unknown service {arg!r} (known: {', '.join(sorted(codes))})"
+        return (
+            None if arg in codes else f"unknown service {arg!r} (known: {', '.join(sorted(codes))})"
+        )
 
     return check
 

@@ -32,7 +32,9 @@ def settings_screen(session: Session) -> str:
     ]
     width = max(len(label) for label, _ in rows)
     lines = ["{title}" + escape(t("term.title")), ""]
-    lines += [f"  {escape(label.ljust(width))} : {{em}}{escape(value)}{{/}}" for label, value in rows]
+    lines += [
+        f"  {escape(label.ljust(width))} : {{em}}{escape(value)}{{/}}" for label, value in rows
+    ]
     lines += ["", "  {dim}" + escape(t("term.line_settings")) + "{/}", ""]
     choices = [
         ("1", t("term.change_tier")),
@@ -65,7 +67,9 @@ async def change(session: Session, choice: str) -> bool:
     """
     caps = session.caps
     if choice == "1":
-        options = "  ".join(f"{k}={session.text(f'term.tier_{v.value}')}" for k, v in TIER_KEYS.items())
+        options = "  ".join(
+            f"{k}={session.text(f'term.tier_{v.value}')}" for k, v in TIER_KEYS.items()
+        )
         answer = await _ask(session, "term.ask_tier", options=options)
         if answer not in TIER_KEYS:
             return False
@@ -79,7 +83,11 @@ async def change(session: Session, choice: str) -> bool:
         session.rebuild_decoder()
     elif choice == "3":
         answer = await _ask(
-            session, "term.ask_size", min_cols=MIN_COLS, max_cols=MAX_COLS, min_rows=MIN_ROWS,
+            session,
+            "term.ask_size",
+            min_cols=MIN_COLS,
+            max_cols=MAX_COLS,
+            min_rows=MIN_ROWS,
             max_rows=MAX_ROWS,
         )
         cols_text, _, rows_text = answer.lower().replace(" ", "").partition("x")

@@ -29,7 +29,7 @@ def clean_value(value: object) -> str:
     return _UNSAFE.sub("", text)[:MAX_VALUE]
 
 
-class BoardTelnetServer(telnetlib3.TelnetServer):  # type: ignore[misc]
+class BoardTelnetServer(telnetlib3.TelnetServer):
     """telnetlib3's server with the board's policy.
 
     It asks for BINARY both ways, ECHO and SGA (character at a time), TTYPE (cycled to
@@ -41,6 +41,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):  # type: ignore[misc]
         """Wire the option policy into the writer of a new connection."""
         super().connection_made(transport)
         self._resize_callbacks: list[Callable[[int, int], None]] = []
+        assert self.writer is not None
         # MCCP makes the server inflate whatever a client sends: a bomb, for no benefit here.
         self.writer.always_dont.update({MCCP2_COMPRESS, MCCP3_COMPRESS})
         # The board parses keys itself; telnetlib3's SLC scan costs a Python loop per byte.
@@ -49,7 +50,8 @@ class BoardTelnetServer(telnetlib3.TelnetServer):  # type: ignore[misc]
     def begin_advanced_negotiation(self) -> None:
         """Ask for the client's line speed too (TSPEED), besides telnetlib3's set."""
         super().begin_advanced_negotiation()
-        self.writer.iac(DO, TSPEED)
+        if self.writer is not None:
+            self.writer.iac(DO, TSPEED)
 
     def on_ttype(self, ttype: str) -> None:
         """Record one TTYPE answer, cleaned."""

@@ -1,4 +1,4 @@
-"""What a caller sees with the real `telnet` client, rendered by pyte, for four kinds of terminal."""
+"""What a caller sees with the real `telnet` client, rendered by pyte, on four terminals."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ async def enter_index(caller: Caller) -> str:
         ("dumb", "ascii", False),
     ],
 )
-async def test_the_french_index_renders(board: Config, term: str, encoding: str, accented: bool) -> None:
+async def test_the_french_index_renders(
+    board: Config, term: str, encoding: str, accented: bool
+) -> None:
     caller = Caller(board.port, term, encoding)
     try:
         screen = await enter_index(caller)
@@ -100,7 +102,9 @@ async def test_bye_hangs_up(board: Config) -> None:
         await caller.wait_for("Votre choix")
         caller.type("BYE\r")
         await caller.wait_closed()
-        assert "Au revoir" in caller.display() or "revoir" in bytes(caller.raw).decode("ascii", "replace")
+        assert "Au revoir" in caller.display() or "revoir" in bytes(caller.raw).decode(
+            "ascii", "replace"
+        )
     finally:
         caller.close()
 
