@@ -47,6 +47,8 @@ def _fold_once(text: str) -> str:
 
 def fold(text: str) -> str:
     """`text` lower-cased, without accents, with single spaces: "Norvège" -> "norvege"."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     # Case folding can produce new combining marks (and NFKD new capitals), so fold to
     # a fixed point: then fold(fold(x)) == fold(x) for any text.
     for _ in range(8):
