@@ -191,7 +191,8 @@ def test_sources_name_the_seed_tables(directory: Directory) -> None:
 def test_reading_is_deterministic(directory: Directory) -> None:
     again = read_data_dir(DATA)
     assert again == directory
-    keys = [(directory.service(li.service).order, li.seq) for li in directory.listings]  # type: ignore[union-attr]
+    order = {s.code: s.order for s in directory.services}
+    keys = [(order[li.service], li.seq) for li in directory.listings]
     assert keys == sorted(keys)
 
 
