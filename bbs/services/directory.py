@@ -26,7 +26,7 @@ async def show_service(ctx: Context, arg: str | None) -> None:
     """The table of one service, every country it serves."""
     session = ctx.session
     markup = fmt.format_service_table(
-        ctx.board.directory, arg or "", session.lang, _now(), session.caps.cols, session.strings
+        ctx.board.index, arg or "", session.lang, _now(), session.caps.cols, session.strings
     )
     await page(session, markup)
 
@@ -44,7 +44,7 @@ async def show_centres(ctx: Context, arg: str | None) -> None:
     """The international support centres: addresses, countries served, languages, hours."""
     session = ctx.session
     markup = fmt.format_centres(
-        ctx.board.directory, session.lang, _now(), session.caps.cols, session.strings
+        ctx.board.index, session.lang, _now(), session.caps.cols, session.strings
     )
     await page(session, markup)
 
