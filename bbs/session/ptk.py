@@ -1,0 +1,696 @@
+"""prompt_toolkit line editing over a caller's connection: history, Tab completion, a cap.
+
+Each call builds one prompt_toolkit Application for the time of the edit, over an input
+fed by the session (no file descriptor) and an output written through it, and drops it
+when the line is done. An edit in progress holds about 200 KiB (a PromptSession kept
+open held 500-800 KiB); once the call returns, nothing of it is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import time
+import unicodedata
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from typing import Any, Protocol, TextIO, cast
+
+import prompt_toolkit.application.application as pt_application
+from prompt_toolkit.application import Application, create_app_session, get_app, in_terminal
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.formatted_text import ANSI, to_formatted_text
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.input.ansi_escape_sequences import ANSI_SEQUENCES
+from prompt_toolkit.input.typeahead import get_typeahead
+from prompt_toolkit.input.vt100_parser import Vt100Parser
+from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, KeyPressEvent
+from prompt_toolkit.key_binding.bindings.page_navigation import load_page_navigation_bindings
+from prompt_toolkit.key_binding.defaults import load_key_bindings
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import Layout, Window
+from prompt_toolkit.layout.controls import BufferControl
+from prompt_toolkit.layout.processors import BeforeInput
+from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.output.vt100 import Vt100_Output
+from prompt_toolkit.utils import get_cwidth
+
+from bbs.session.keys import MAX_SEQUENCE, Event, KeyParser
+from bbs.session.session import Hangup, Session
+from bbs.terminal.caps import Tier
+from bbs.terminal.encoding import encode
+from bbs.terminal.render import render
+
+__all__ = ["completions", "prompt_line"]
+
+_ESC = "\x1b"
+_PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
+"""Bracketed paste is never enabled; a client sending its start mark would make
+prompt_toolkit buffer everything that follows until the end mark."""
+_POLL = 1.0
+"""Seconds between hang-up checks when the session cannot tell the editor itself."""
+_KEYS_AT_ONCE = 64
+"""Keys given to prompt_toolkit per event-loop turn."""
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o"})
+
+
+# ----------------------------------------------------------------- completion
+
+
+def _fold(text: str) -> str:
+    """Text as compared for completion: no case, no accents, hyphens and apostrophes as spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return bare.casefold().replace("-", " ").replace("'", " ").replace("’", " ")
+
+
+def completions(words: Sequence[str], typed: str) -> list[str]:
+    """The words that start with `typed`, ignoring case and accents ("etats" -> "États-Unis")."""
+    prefix = _fold(typed.lstrip())
+    return [word for word in words if _fold(word).startswith(prefix)]
+
+
+def _common_prefix(words: Sequence[str]) -> str:
+    """The longest start all `words` share once folded, spelled as in the first one."""
+    first = words[0]
+    end = 0
+    while end < len(first) and all(
+        len(w) > end and _fold(w[end]) == _fold(first[end]) for w in words[1:]
+    ):
+        end += 1
+    return first[:end]
+
+
+def _columns(words: Sequence[str], width: int, height: int) -> list[str]:
+    """`words` in columns down then across, like readline, in at most `height` lines."""
+    cell = min(width, max(get_cwidth(w) for w in words) + 2)
+    across = max(1, width // cell)
+    down = math.ceil(len(words) / across)
+    shown = words
+    if down > height:
+        # The list must not scroll the prompt off an 80x24 screen: show the start and a count.
+        down = max(1, height - 1)
+        shown = words[: down * across]
+    lines = []
+    for row in range(down):
+        cells = [shown[i] for i in range(row, len(shown), down)]
+        line = "".join(w + " " * (cell - get_cwidth(w)) for w in cells[:-1]) + cells[-1]
+        lines.append(line.rstrip())
+    if len(shown) < len(words):
+        lines.append(f"... (+{len(words) - len(shown)})")
+    return lines
+
+
+# ----------------------------------------------------------------- input
+
+
+class _Keyboard:
+    """Caller text to key presses: telnet Enter made one CR, unknown escape sequences dropped.
+
+    Only whole, known sequences reach prompt_toolkit's parser, whose prefix cache is
+    process-wide: arbitrary sequences or characters from callers would grow it forever.
+    """
+
+    def __init__(self) -> None:
+        self._keys: list[KeyPress] = []
+        self._parser = Vt100Parser(self._keys.append)
+        self._seq = ""
+        self.after_cr = False
+        """The last character was a CR: an LF or NUL next belongs to the same Enter."""
+
+    def feed(self, text: str) -> list[KeyPress]:
+        """Key presses for `text`; an unfinished escape sequence waits for more."""
+        for ch in text:
+            self._char(ch)
+        keys = self._keys[:]
+        self._keys.clear()
+        return keys
+
+    def flush(self) -> list[KeyPress]:
+        """A lone ESC with nothing after it is the Escape key; a partial sequence is dropped."""
+        seq, self._seq = self._seq, ""
+        return [KeyPress(Keys.Escape, _ESC)] if seq == _ESC else []
+
+    @property
+    def pending(self) -> str:
+        """The unfinished escape sequence, if any."""
+        return self._seq
+
+    def _char(self, ch: str) -> None:
+        if self.after_cr:
+            self.after_cr = False
+            if ch in "\n\x00":
+                return
+        if self._seq:
+            self._sequence(ch)
+        elif ch in "\r\n":
+            self.after_cr = ch == "\r"
+            self._parser.feed_and_flush("\r")
+        elif ch == _ESC:
+            self._seq = ch
+        elif ch == "\x00":
+            pass  # padding some clients send; Ctrl-Space "set mark" is no use on a one-line prompt
+        elif ch < " " or ch == "\x7f":
+            self._parser.feed_and_flush(ch)
+        elif ch.isprintable() and ch != "\ufffd":
+            # Straight to a key press: through the parser every new character would be cached.
+            self._keys.append(KeyPress(ch, ch))
+
+    def _sequence(self, ch: str) -> None:
+        seq = self._seq + ch
+        if len(seq) == 2:
+            if ch in "[O":
+                self._seq = seq
+                return
+            self._seq = ""
+            if " " <= ch <= "~":
+                self._parser.feed_and_flush(seq)  # Meta-key, as Escape then the key
+            else:
+                self._keys.append(KeyPress(Keys.Escape, _ESC))
+                self._char(ch)
+            return
+        if "\x40" <= ch <= "\x7e":
+            self._seq = ""
+            if seq in ANSI_SEQUENCES and seq not in _PASTE_MARKS:
+                self._parser.feed_and_flush(seq)
+        elif "\x20" <= ch <= "\x3f" and len(seq) < MAX_SEQUENCE:
+            self._seq = seq
+        else:
+            # Garbage or a control character inside a sequence: drop the sequence, keep the key.
+            self._seq = ""
+            if not "\x20" <= ch <= "\x3f":
+                self._char(ch)
+
+
+class _CallerInput(Input):
+    """prompt_toolkit input fed with the caller's text by the session: no file descriptor."""
+
+    def __init__(self, typeahead_key: str) -> None:
+        self._keyboard = _Keyboard()
+        self._keys: list[KeyPress] = []
+        self._typeahead_key = typeahead_key
+        self._ready: Callable[[], None] | None = None
+        self._wakeup: asyncio.Handle | None = None
+        self.last_input = time.monotonic()
+        """When the caller last typed something, for the idle timeout."""
+
+    def feed(self, text: str) -> None:
+        """The session's sink for diverted input."""
+        if not text:
+            return
+        self.last_input = time.monotonic()
+        self._keys.extend(self._keyboard.feed(text))
+        self._wake()
+
+    def leftover(self, unprocessed: Sequence[KeyPress]) -> str:
+        """Text typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
+        keys = [*unprocessed, *self._keys]
+        self._keys.clear()
+        return "".join(key.data for key in keys) + self._keyboard.pending
+
+    @property
+    def after_cr(self) -> bool:
+        """Whether input ended on a CR whose LF or NUL may still be on its way."""
+        return self._keyboard.after_cr
+
+    def _wake(self) -> None:
+        # Keys are read from a loop callback, not inside the session's read loop: a key
+        # binding that fails must not take the caller's input pump down with it.
+        if self._ready is not None and self._keys and self._wakeup is None:
+            self._wakeup = asyncio.get_running_loop().call_soon(self._deliver)
+
+    def _deliver(self) -> None:
+        self._wakeup = None
+        if self._ready is not None:
+            self._ready()
+
+    def fileno(self) -> int:
+        raise NotImplementedError("a caller's input has no file descriptor")
+
+    def typeahead_hash(self) -> str:
+        return self._typeahead_key
+
+    def read_keys(self) -> list[KeyPress]:
+        # A paste is handed over a slice at a time: prompt_toolkit processes what it is
+        # given in one go, and thousands of keys would stall every other caller.
+        keys, self._keys = self._keys[:_KEYS_AT_ONCE], self._keys[_KEYS_AT_ONCE:]
+        self._wake()
+        return keys
+
+    def flush_keys(self) -> list[KeyPress]:
+        return self._keyboard.flush()
+
+    @property
+    def closed(self) -> bool:
+        # A hang-up ends the edit with Hangup, never with prompt_toolkit's EOFError.
+        return False
+
+    def raw_mode(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def cooked_mode(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def attach(self, input_ready_callback: Callable[[], None]) -> AbstractContextManager[None]:
+        return self._attached(input_ready_callback)
+
+    def detach(self) -> AbstractContextManager[None]:
+        return self._attached(None)
+
+    @contextlib.contextmanager
+    def _attached(self, ready: Callable[[], None] | None) -> Generator[None, None, None]:
+        previous, self._ready = self._ready, ready
+        try:
+            self._wake()
+            yield
+        finally:
+            self._ready = previous
+            if self._wakeup is not None:
+                self._wakeup.cancel()
+                self._wakeup = None
+            self._wake()
+
+
+_free_slots: list[int] = []
+_slot_numbers = itertools.count()
+
+
+@contextlib.contextmanager
+def _typeahead_slot() -> Iterator[str]:
+    """A typeahead key no running edit uses.
+
+    prompt_toolkit keeps typeahead in a process-wide dict that never forgets a key: a
+    fresh key per call would leak one entry per edited line, so keys are reused.
+    """
+    slot = _free_slots.pop() if _free_slots else next(_slot_numbers)
+    try:
+        yield f"lotus-bbs-{slot}"
+    finally:
+        _free_slots.append(slot)
+
+
+# ----------------------------------------------------------------- output
+
+
+class _Wire:
+    """The stdout of Vt100_Output: text to the caller's bytes, sent in order through the session."""
+
+    def __init__(self, session: Session, failed: Callable[[BaseException], None]) -> None:
+        self._session = session
+        self._failed = failed
+        self._chunks: list[bytes] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def encoding(self) -> str:
+        return self._session.caps.wire_encoding.value
+
+    def write(self, data: str) -> None:
+        if data:
+            text = data.replace("\r\n", "\n").replace("\n", "\r\n")
+            self._chunks.append(encode(text, self._session.caps))
+
+    def flush(self) -> None:
+        if self._chunks and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._send())
+
+    async def _send(self) -> None:
+        # One sender at a time through write_raw keeps prompt_toolkit's output in order,
+        # paced at the session's speed and never interleaved with other session output.
+        try:
+            while self._chunks:
+                data = b"".join(self._chunks)
+                self._chunks.clear()
+                await self._session.write_raw(data)
+        except (Hangup, ConnectionError) as exc:
+            self._chunks.clear()
+            self._failed(exc)
+
+    async def settle(self) -> None:
+        """Wait until everything written so far has been handed to the link."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+
+class _CallerOutput(Vt100_Output):
+    """VT100 output without the private modes ANSI-BBS terminals print as garbage."""
+
+    def enable_bracketed_paste(self) -> None:
+        pass
+
+    def disable_bracketed_paste(self) -> None:
+        pass
+
+    def reset_cursor_key_mode(self) -> None:
+        pass
+
+    def hide_cursor(self) -> None:
+        pass
+
+    def show_cursor(self) -> None:
+        pass
+
+    def disable_autowrap(self) -> None:
+        # Needless: the reported width leaves the last column unused, so nothing wraps.
+        pass
+
+    def enable_autowrap(self) -> None:
+        pass
+
+    def set_title(self, title: str) -> None:
+        pass
+
+    def ask_for_cpr(self) -> None:
+        pass
+
+
+# ----------------------------------------------------------------- editing
+
+
+def _trim(buffer: Buffer) -> None:
+    """Keep a line within its cap whatever changed it (yank, history, completion)."""
+    if isinstance(buffer, _LineBuffer):
+        if len(buffer.text) > buffer.max_len:
+            buffer.text = buffer.text[: buffer.max_len]
+        elif len(buffer.text) < buffer.max_len:
+            buffer.rang = False
+
+
+class _LineBuffer(Buffer):
+    """The edited line, with the words Tab may complete and the longest it may grow."""
+
+    def __init__(self, words: Sequence[str], history: Sequence[str], max_len: int) -> None:
+        self.words = words
+        self.max_len = max_len
+        self.rang = False
+        """Whether the bell has rung for the line being full: once is enough for a paste."""
+        super().__init__(
+            history=InMemoryHistory(history),
+            multiline=False,
+            complete_while_typing=False,
+            on_text_changed=_trim,
+        )
+
+    def insert_text(
+        self,
+        data: str,
+        overwrite: bool = False,
+        move_cursor: bool = True,
+        fire_event: bool = True,
+    ) -> None:
+        # Control characters (^Z, quoted inserts) must not reach the board as data.
+        data = "".join(ch for ch in data if ch.isprintable())
+        replaced = len(self.text[self.cursor_position :][: len(data)]) if overwrite else 0
+        room = self.max_len - len(self.text) + replaced
+        if len(data) > room:
+            data = data[: max(room, 0)]
+            if not self.rang:
+                self.rang = True
+                get_app().output.bell()
+        if data:
+            super().insert_text(data, overwrite, move_cursor, fire_event)
+
+
+def _key_bindings() -> KeyBindings:
+    """The bindings every edit shares, on top of prompt_toolkit's Emacs defaults."""
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _accept(event: KeyPressEvent) -> None:
+        event.app.exit(result=event.current_buffer.text)
+
+    @bindings.add("c-c")
+    def _cancel(event: KeyPressEvent) -> None:
+        event.app.exit(result="")
+
+    @bindings.add("tab")
+    def _complete(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if not isinstance(buffer, _LineBuffer):
+            return
+        typed = buffer.document.text_before_cursor.lstrip()
+        found = completions(buffer.words, typed)
+        if not found:
+            event.app.output.bell()
+            return
+        common = found[0] if len(found) == 1 else _common_prefix(found)
+        if len(found) == 1 or len(_fold(common)) > len(_fold(typed)):
+            buffer.delete_before_cursor(len(typed))
+            buffer.insert_text(common)
+        else:
+            event.app.create_background_task(_show_choices(event.app, found))
+
+    return bindings
+
+
+async def _show_choices(app: Application[str], words: Sequence[str]) -> None:
+    """The possible completions listed under the prompt, then the prompt again below them.
+
+    Readline's way rather than a drop-down menu: it works on any terminal that scrolls,
+    needs no rows reserved under the prompt and costs no redraws at modem speed.
+    """
+    size = app.output.get_size()
+    lines = _columns(words, size.columns, size.rows - 2)
+    async with in_terminal(render_cli_done=True):
+        app.print_text(to_formatted_text("\n".join(lines) + "\n"))
+
+
+_BINDINGS = _key_bindings()
+
+
+_building = ContextVar("_building", default=False)
+"""Whether a _LineApp is being constructed (in this context)."""
+
+
+class _LineApp(Application[str]):
+    """A prompt_toolkit application editing one caller's line."""
+
+    def __init__(self, **options: Any) -> None:
+        token = _building.set(True)
+        try:
+            super().__init__(**options)
+        finally:
+            _building.reset(token)
+
+
+# Application() loads its own copy of prompt_toolkit's default key bindings (240 KiB,
+# two thirds of what an edit holds); they keep no per-app state, so edits share one.
+_load_key_bindings = load_key_bindings
+_load_page_navigation_bindings = load_page_navigation_bindings
+_SHARED_DEFAULTS = _load_key_bindings()
+_SHARED_PAGE_NAVIGATION = _load_page_navigation_bindings()
+
+
+def _default_bindings() -> KeyBindingsBase:
+    return _SHARED_DEFAULTS if _building.get() else _load_key_bindings()
+
+
+def _page_navigation_bindings() -> KeyBindingsBase:
+    return _SHARED_PAGE_NAVIGATION if _building.get() else _load_page_navigation_bindings()
+
+
+pt_application.load_key_bindings = _default_bindings  # type: ignore[attr-defined]
+pt_application.load_page_navigation_bindings = _page_navigation_bindings  # type: ignore[attr-defined]
+
+_attach_winch = pt_application.attach_winch_signal_handler
+
+
+@contextlib.contextmanager
+def _winch_unless_caller(handler: Callable[[], None]) -> Generator[None, None, None]:
+    # prompt_toolkit hooks SIGWINCH for each running app and restores "the previous"
+    # handler when it ends; edits overlap, so that restores the handler of an app that
+    # has finished, which keeps it alive forever. Callers resize through NAWS instead.
+    if isinstance(getattr(handler, "__self__", None), _LineApp):
+        yield
+    else:
+        with _attach_winch(handler):
+            yield
+
+
+pt_application.attach_winch_signal_handler = _winch_unless_caller
+
+
+class _Hooked(Protocol):
+    """Session methods proposed for diverted editors (window changes, hang-ups, typeahead)."""
+
+    def divert_input(
+        self,
+        sink: Callable[[str], None] | None,
+        *,
+        on_resize: Callable[[], None] | None = None,
+        on_end: Callable[[str], None] | None = None,
+    ) -> None: ...
+
+    def resume_input(self, typed_ahead: str = "", *, after_cr: bool = False) -> None: ...
+
+
+class _Edit:
+    """One line being edited: the app, its input and output, and the session's clock."""
+
+    def __init__(self, session: Session, typeahead_key: str, hooks: _Hooked | None) -> None:
+        self.session = session
+        self.hooks = hooks
+        self.input = _CallerInput(typeahead_key)
+        self.wire = _Wire(session, self.fail)
+        depth = ColorDepth.DEPTH_4_BIT if session.caps.tier is Tier.ANSI else ColorDepth.DEPTH_1_BIT
+        self.output = _CallerOutput(
+            cast(TextIO, self.wire), self.size, default_color_depth=depth, enable_cpr=False
+        )
+        self.app: Application[str] | None = None
+        self.failure: Hangup | None = None
+
+    def size(self) -> Size:
+        """The window as prompt_toolkit sees it: one column short, so it never autowraps."""
+        caps = self.session.caps
+        return Size(rows=caps.rows, columns=max(caps.cols - 1, 1))
+
+    def fail(self, exc: BaseException) -> None:
+        """End the edit with `exc` (as a Hangup), now or as soon as the app runs."""
+        if self.failure is None:
+            self.failure = exc if isinstance(exc, Hangup) else Hangup("hangup")
+        app = self.app
+        if app is not None and app.is_running and not app.is_done:
+            app.exit(exception=self.failure)
+
+    def ended(self, reason: str) -> None:
+        """The session was ended or the caller hung up."""
+        self.fail(Hangup(reason))
+
+    def resized(self) -> None:
+        """The caller's window changed: draw the prompt again at the new width."""
+        app = self.app
+        if app is not None and app.is_running and not app.is_done:
+            app.renderer.erase(leave_alternate_screen=False)
+            app.invalidate()
+
+    def start_watch(self) -> None:
+        """Start the idle (and, without session hooks, hang-up) watch inside the app."""
+        if self.failure is not None:
+            self.fail(self.failure)
+        elif self.app is not None:
+            self.app.create_background_task(self.watch(polling=self.hooks is None))
+
+    async def watch(self, *, polling: bool) -> None:
+        """End the edit on idle timeout, warning a minute before as the plain editor does."""
+        settings = self.session.settings
+        warn_at = settings.idle_timeout - settings.idle_warning
+        warned = False
+        while True:
+            if polling and (self.session.ending or self.session.link.is_closing()):
+                self.ended(self.session.ending or "hangup")
+                return
+            idle = time.monotonic() - self.input.last_input
+            if idle >= settings.idle_timeout:
+                self.fail(Hangup("idle"))
+                return
+            if idle < warn_at:
+                warned = False
+            elif not warned:
+                warned = True
+                await self.say("\n{warn}" + self.session.text("board.idle_warning") + "{/}\n")
+            wait = (settings.idle_timeout if warned else warn_at) - idle
+            await asyncio.sleep(min(wait, _POLL) if polling else max(wait, 0.01))
+
+    async def say(self, markup: str) -> None:
+        """Print a board message above the prompt, which is then drawn again under it."""
+        try:
+            async with in_terminal():
+                await self.wire.settle()
+                await self.session.send(markup, remember=False)
+        except Hangup as exc:
+            self.fail(exc)
+
+
+async def prompt_line(
+    session: Session, prompt: str, words: Sequence[str], history: Sequence[str]
+) -> str:
+    """A line typed at `prompt` (markup), "" on ^C; Tab completes `words`, Up/Down walk `history`.
+
+    `history` runs oldest first. Raises Hangup when the caller hangs up, the session is
+    ended, or nothing is typed for the idle timeout. A dumb terminal, or one that echoes
+    by itself, gets the plain editor instead.
+    """
+    if session.caps.tier is Tier.DUMB or not session.server_echo:
+        return await session.read_line(prompt)
+    if session.ending:
+        raise Hangup(session.ending)
+    if session.link.is_closing():
+        raise Hangup("hangup")
+    text = render(prompt, session.caps).removesuffix("\n").removesuffix("\r")
+    head, _, last = text.rpartition("\n")
+    fragments = to_formatted_text(ANSI(last.replace("\r", "")))
+    # Until session.py has divert_input(on_resize=, on_end=) and resume_input, the edit
+    # polls for hang-ups, a resize shows at the next key, an LF arriving after the edit
+    # ended counts as another Enter, keys typed before the prompt stay with the session,
+    # and the session's idle clock does not see typing done here.
+    hooks = cast(_Hooked, session) if hasattr(session, "resume_input") else None
+    with _typeahead_slot() as slot:
+        edit = _Edit(session, slot, hooks)
+        if hooks is not None:
+            hooks.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
+        else:
+            session.divert_input(edit.input.feed)
+        unprocessed: list[KeyPress] = []
+        try:
+            if head:
+                await session.write_raw(encode(head + "\n", session.caps))
+            with create_app_session(input=edit.input, output=edit.output):
+                edit.app = _LineApp(
+                    layout=Layout(
+                        Window(
+                            BufferControl(
+                                _LineBuffer(words, history, session.settings.max_line),
+                                input_processors=[BeforeInput(fragments)],
+                            ),
+                            wrap_lines=True,
+                            dont_extend_height=True,
+                        )
+                    ),
+                    key_bindings=_BINDINGS,
+                    color_depth=edit.output.default_color_depth,
+                    include_default_pygments_style=False,
+                    terminal_size_polling_interval=None,
+                    # Keys come a packet at a time, so there is nothing to gain by
+                    # postponing a redraw, and a postponed one keeps the app alive.
+                    max_render_postpone_time=None,
+                    input=edit.input,
+                    output=edit.output,
+                )
+                try:
+                    # The loop's exception handler, SIGINT and slow-callback setting are the
+                    # server's: overlapping edits would save and restore them out of order.
+                    line = await edit.app.run_async(
+                        pre_run=edit.start_watch,
+                        set_exception_handler=False,
+                        handle_sigint=False,
+                        slow_callback_duration=asyncio.get_running_loop().slow_callback_duration,
+                    )
+                finally:
+                    unprocessed = get_typeahead(edit.input)
+        except Hangup as end:
+            if end.reason == "idle":
+                await edit.wire.settle()
+                await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
+            raise
+        finally:
+            leftover = edit.input.leftover(unprocessed)
+            if hooks is not None:
+                hooks.resume_input(leftover, after_cr=edit.input.after_cr)
+            else:
+                session.divert_input(None)
+                if leftover:
+                    session.push_back(_reparse(leftover))
+            edit.app = None
+            await edit.wire.settle()
+    return line
+
+
+def _reparse(text: str) -> list[Event]:
+    """Typed-ahead text as the session's events."""
+    parser = KeyParser()
+    return [*parser.feed(text), *parser.flush()]
