@@ -221,6 +221,10 @@ def test_line_ends() -> None:
     assert render("{h}Choix :{/} ", DUMB) == "Choix : "
 
 
+def test_markup_with_crlf_line_ends() -> None:
+    assert render("a\r\n{hr}\r\n{title}T\r\n", DUMB.with_(cols=6)) == "a\r\n-----\r\n  T\r\n  =\r\n"
+
+
 # ----------------------------------------------------------------- wrapping
 
 

@@ -130,7 +130,7 @@ def parse(markup: str) -> tuple[Line, ...]:
             if index % 2 == 0 or part in _LITERAL:
                 text = _LITERAL.get(part, part)
                 if block is Block.HR:
-                    if text.strip(" \t"):
+                    if text.strip():
                         raise _fail(number, "{hr} must stand alone on its line")
                 elif looks and looks[-1] == styles:
                     texts[-1] += text
