@@ -211,8 +211,10 @@ async def run_node(
         ready.set()
     await stop.wait()
     log.warning("stopping: telling %d caller(s)", len(board.sessions))
-    server.close()
+    # Stop listening first, but close callers' lines only after they have read the notice.
+    server._server.close()
     await board.shutdown()
+    server.close()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
 
