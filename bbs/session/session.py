@@ -46,6 +46,25 @@ _SCREEN_MEMORY = 64
 """Markup blocks kept since the last clear, to redraw the screen when the window changes."""
 _ESC_WAIT = 0.08
 """Seconds after a lone ESC before it counts as the Escape key rather than a sequence start."""
+_KEY_TEXT = {
+    Key.ENTER: "\r",
+    Key.ERASE: "\x7f",
+    Key.TAB: "\t",
+    Key.INTERRUPT: "\x03",
+    Key.EOF: "\x04",
+    Key.KILL_LINE: "\x15",
+    Key.ESCAPE: "\x1b",
+    Key.UP: "\x1b[A",
+    Key.DOWN: "\x1b[B",
+    Key.RIGHT: "\x1b[C",
+    Key.LEFT: "\x1b[D",
+    Key.HOME: "\x1b[H",
+    Key.END: "\x1b[F",
+    Key.DELETE: "\x1b[3~",
+    Key.PAGE_UP: "\x1b[5~",
+    Key.PAGE_DOWN: "\x1b[6~",
+}
+"""What a terminal sends for each key: typed-ahead events handed to a diverted editor."""
 
 
 class Session:
@@ -89,6 +108,8 @@ class Session:
         self._pump: asyncio.Task[None] | None = None
         self._closing: str = ""
         self._divert: Callable[[str], None] | None = None
+        self._divert_resize: Callable[[], None] | None = None
+        self._divert_end: Callable[[str], None] | None = None
         self._write_lock = asyncio.Lock()
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How pacing waits; tests replace it to count the delays instead of waiting."""
@@ -112,6 +133,8 @@ class Session:
     def end(self, reason: str) -> None:
         """Ask the session to end at its next input wait (shutdown, sysop, ...)."""
         self._closing = reason
+        if self._divert_end is not None:
+            self._divert_end(reason)
         with contextlib.suppress(asyncio.QueueFull):
             self._events.put_nowait(Hangup(reason))
 
@@ -128,6 +151,9 @@ class Session:
                     break
                 text = self._decoder.decode(data)
                 if self._divert is not None:
+                    # Typing into a diverted editor is activity: the idle clock must see it.
+                    self._last_input = time.monotonic()
+                    self._warned = False
                     self._divert(text)
                     continue
                 for event in self._parser.feed(text):
@@ -145,6 +171,8 @@ class Session:
                         await self._events.put(event)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        if self._divert_end is not None:
+            self._divert_end("hangup")
         await self._events.put(Hangup("hangup"))
 
     # ----------------------------------------------------------------- terminal
@@ -155,15 +183,68 @@ class Session:
             self._decoder = decoder(caps.wire_encoding)
         self.caps = caps
 
-    def divert_input(self, sink: Callable[[str], None] | None) -> None:
-        """Send decoded input text to `sink` instead of the key parser (full-screen editors)."""
+    def divert_input(
+        self,
+        sink: Callable[[str], None] | None,
+        *,
+        on_resize: Callable[[], None] | None = None,
+        on_end: Callable[[str], None] | None = None,
+    ) -> None:
+        """Send decoded input text to `sink` instead of the key parser (full-screen editors).
+
+        `on_resize()` follows a window change (already in `caps`); `on_end(reason)` a
+        hang-up or `end()`, which an editor reading no events would otherwise never see.
+        """
         self._divert = sink
+        self._divert_resize = on_resize if sink is not None else None
+        self._divert_end = on_end if sink is not None else None
+        if sink is None:
+            return
+        # Keys typed before the editor started are its input, not the next menu's.
+        typed = self._take_typed_ahead()
+        if typed:
+            sink(typed)
+        if on_end is not None:
+            if self._closing:
+                on_end(self._closing)
+            elif self._pump is not None and self._pump.done():
+                on_end("hangup")
+
+    def _take_typed_ahead(self) -> str:
+        """Unread key events as the text that made them; window changes and ends stay queued."""
+        events: list[Event | Hangup] = [*self._pending]
+        self._pending.clear()
+        while not self._events.empty():
+            events.append(self._events.get_nowait())
+        text: list[str] = []
+        for event in events:
+            if isinstance(event, str):
+                text.append(event)
+            elif isinstance(event, Key):
+                text.append(_KEY_TEXT.get(event, ""))
+            else:
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._events.put_nowait(event)
+        return "".join(text)
+
+    def resume_input(self, typed_ahead: str = "", *, after_cr: bool = False) -> None:
+        """End a diversion; `typed_ahead`, text the editor did not use, is read first.
+
+        `after_cr` says the diverted text ended with a CR: an LF or NUL arriving next is
+        the rest of that Enter, not another one.
+        """
+        self.divert_input(None)
+        if after_cr:
+            self._parser.feed("\r")
+        self._pending.extend(self._parser.feed(typed_ahead))
 
     def _on_resize(self, cols: int, rows: int) -> None:
         cols, rows = clamp_size(cols, rows)
         if (cols, rows) == (self.caps.cols, self.caps.rows):
             return
         self.set_caps(self.caps.with_(cols=cols, rows=rows))
+        if self._divert_resize is not None:
+            self._divert_resize()
         with contextlib.suppress(asyncio.QueueFull):
             self._events.put_nowait(Resize(cols, rows))
 
