@@ -24,7 +24,7 @@ from bbs.terminal.markup import strip
 
 REPO = Path(__file__).resolve().parent.parent
 MENUS = REPO / "menus"
-SEED = REPO.parent / "shared" / "seed" / "000_9987a0a7e4d1268d.txt"
+SEED = REPO / "seed" / "000_9987a0a7e4d1268d.txt"
 
 SERVICES = [
     "telematique",
