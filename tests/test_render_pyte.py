@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyte
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bbs.terminal.caps import Caps, Encoding, Tier
@@ -115,6 +115,7 @@ def test_dumb_screen() -> None:
 
 
 @settings(max_examples=60, deadline=None)
+@example("\n\u0300x", Tier.ANSI, Encoding.UTF8, 20)
 @given(
     markups(),
     st.sampled_from([Tier.ANSI, Tier.VT100, Tier.DUMB]),

@@ -364,6 +364,19 @@ def _narrow_breaks(text: str, limit: int, indent: int) -> list[tuple[int, int]]:
     return out
 
 
+def _spans(text: str, limit: int, indent: int, narrow: bool) -> list[tuple[int, int]]:
+    """`_breaks`, without marks that would start a line: they have nothing to sit on."""
+    spans = _breaks(text, limit, indent, narrow)
+    if narrow:
+        return spans
+    out = []
+    for start, end in spans:
+        while start < end and char_width(text[start]) == 0:
+            start += 1
+        out.append((start, end))
+    return out
+
+
 # ----------------------------------------------------------------- emitting
 
 _DEC_RUN = re.compile("[" + "".join(chr(code) for code in sorted(DEC_GRAPHICS)) + "]+")
@@ -426,7 +439,7 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
         if indent * 2 > limit:
             indent = 0
         out = []
-        for number, (start, end) in enumerate(_breaks(text, limit, indent, narrow)):
+        for number, (start, end) in enumerate(_spans(text, limit, indent, narrow)):
             pieces = flat.pieces(start, end)
             if number and indent:
                 pieces.insert(0, (" " * indent, ""))
@@ -435,7 +448,7 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
     # Titles and centred lines: surrounding spaces mean nothing, each line is centred.
     lo = len(text) - len(text.lstrip(" "))
     hi = len(text.rstrip(" "))
-    spans = [(lo + s, lo + e) for s, e in _breaks(text[lo:hi], limit, 0, narrow)]
+    spans = [(lo + s, lo + e) for s, e in _spans(text[lo:hi], limit, 0, narrow)]
     widths = [measure(text[s:e]) for s, e in spans]
     bar = line.block is Block.TITLE and profile.tier is not Tier.DUMB
     bar_params = _params(profile.tier, (), True)
