@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 
 from bbs.terminal.caps import Caps, Encoding
 
@@ -59,11 +59,7 @@ _ARM_WORDS = {
 }
 
 
-def _arms_set(arms: str) -> frozenset[str]:
-    return frozenset(arms)
-
-
-@cache
+@lru_cache(maxsize=512)
 def box_arms(ch: str) -> frozenset[str]:
     """The directions (``U D L R``) a box-drawing character reaches; empty for others."""
     if not 0x2500 <= ord(ch) <= 0x257F:
@@ -76,7 +72,7 @@ def box_arms(ch: str) -> frozenset[str]:
 
 
 _DEC_BY_ARMS = {
-    _arms_set(arms): letter
+    frozenset(arms): letter
     for arms, letter in (
         ("LR", "q"),
         ("UD", "x"),
@@ -96,7 +92,7 @@ _DEC_BY_ARMS = {
     )
 }
 _LIGHT_BY_ARMS = {
-    _arms_set(arms): glyph
+    frozenset(arms): glyph
     for arms, glyph in (
         ("LR", "─"),
         ("UD", "│"),
@@ -123,7 +119,7 @@ def dec_letter(ch: str) -> str | None:
     return _DEC_BY_ARMS.get(box_arms(ch))
 
 
-@cache
+@lru_cache(maxsize=512)
 def box_ascii(ch: str) -> str:
     """Box character `ch` drawn in ASCII: ``+`` where lines meet, ``-``/``=`` or ``|``."""
     if ch in _DIAGONALS:
@@ -247,7 +243,7 @@ _SPECIAL: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _encodable(text: str, encoding: Encoding) -> bool:
     if encoding is Encoding.UTF8:
         return True

@@ -402,6 +402,8 @@ def _emit(pieces: list[tuple[str, str]], dec: bool) -> str:
         if not text:
             continue
         if params != current:
+            # Starting from 0 also clears whatever art or a raw write left set, and
+            # ANSI.SYS-era terminals know no "bold off" (22).
             out.append(f"{ESC}[0;{params}m" if params else SGR_RESET)
             current = params
         if not dec or text.isascii():
