@@ -101,7 +101,7 @@ class Session:
         self._parser = KeyParser()
         self._decoder = decoder(self.caps.wire_encoding)
         self._events: asyncio.Queue[Event | Hangup] = asyncio.Queue(settings.input_queue)
-        self._pending: deque[Event] = deque()
+        self._pending: deque[Event | Hangup] = deque()
         self._screen: deque[str] = deque(maxlen=_SCREEN_MEMORY)
         self._last_input = time.monotonic()
         self._warned = False
@@ -328,7 +328,11 @@ class Session:
         Raises Hangup when the caller hangs up, idles out or the session is ended.
         """
         if self._pending:
-            return self._pending.popleft()
+            pending = self._pending.popleft()
+            if isinstance(pending, Hangup):
+                self._pending.appendleft(pending)
+                raise pending
+            return pending
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             idle_left = self.settings.idle_timeout - self.idle_for()
@@ -360,6 +364,17 @@ class Session:
                 self._warned = False
             return item
 
+    def _drop_queued_enter(self) -> None:
+        """Forget an Enter typed right after a hotkey, out of habit: it must not act twice."""
+        if self._pending:
+            if self._pending[0] is Key.ENTER:
+                self._pending.popleft()
+            return
+        if not self._events.empty():
+            first = self._events.get_nowait()
+            if first is not Key.ENTER:
+                self._pending.append(first)
+
     def push_back(self, events: Iterable[Event]) -> None:
         """Put events back in front of the input, to be read again."""
         self._pending.extendleft(reversed(list(events)))
@@ -387,6 +402,7 @@ class Session:
                 if not buffer and instant is not None and instant(event):
                     await self.echo(event)
                     await self.send("\n", remember=False)
+                    self._drop_queued_enter()
                     return event
                 if len(buffer) >= limit:
                     await self.write_raw(encode(self.controls.bell(), self.caps))
