@@ -151,9 +151,10 @@ class Board:
             encoding=caps.wire_encoding.value,
             tier=caps.tier.value,
         )
-        await session.send("{dim}" + escape(banner) + "{/}\n", remember=False)
         if "welcome" in self.art:
             await session.clear()
+        await session.send("{dim}" + escape(banner) + "{/}\n", remember=False)
+        if "welcome" in self.art:
             await self.show_art(session, "welcome")
             await session.pause()
 
@@ -222,5 +223,7 @@ async def run_node(
 def serve(config: Config) -> int:
     """`bbs serve`: run a node; exit status 0 after a clean shutdown."""
     logging.getLogger().setLevel(config.log_level)
+    # Migrations' chatter says nothing an operator needs at every start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     asyncio.run(run_node(config))
     return 0
