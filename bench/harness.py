@@ -56,6 +56,7 @@ class Options:
     json_path: Path
     settle: float
     strict: bool
+    probe: bool
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class Options:
             "go": self.go,
             "seed": self.seed,
             "settle": self.settle,
+            "probe": self.probe,
         }
 
 
@@ -94,6 +96,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--settle", type=float, default=1.0, help="seconds before reading RSS")
     parser.add_argument("--json", type=Path, default=RESULTS / "latest.json", metavar="PATH")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="run the servers bare (the `bbs` script itself), without GC and loop-lag probes",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = (50,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -114,6 +121,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         json_path=args.json,
         settle=args.settle,
         strict=args.strict,
+        probe=not args.no_probe,
     )
 
 
@@ -128,15 +136,45 @@ class Server:
     proc: asyncio.subprocess.Process
     port: int
     log: Path
+    probe: bool = False
+    _dumps: int = 0
+
+    async def probe_dump(self, reset: bool = False) -> dict[str, Any] | None:
+        """The in-server probe's figures since its last reset (None without a probe)."""
+        if not self.probe or self.proc.returncode is not None:
+            return None
+        self._dumps += 1
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 10.0
+        found: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            lines = [
+                ln
+                for ln in self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+                if ln.startswith("BENCHPROBE ")
+            ]
+            if len(lines) >= self._dumps:
+                found = json.loads(lines[self._dumps - 1].removeprefix("BENCHPROBE "))
+                break
+            await asyncio.sleep(0.05)
+        if reset:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGUSR1)
+        return found
 
 
-async def start_echo(logdir: Path, n: int) -> Server:
+async def start_echo(logdir: Path, n: int, probe: bool) -> Server:
     port = procs.free_port(HOST)
     log = logdir / f"echo-{n}.log"
     log.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "bench.echo_server", "--host", HOST, "--port", str(port)]
+    args = ["--host", HOST, "--port", str(port)]
+    if probe:
+        argv = [sys.executable, "-m", "bench.probe", "echo", *args]
+    else:
+        argv = [sys.executable, "-m", "bench.echo_server", *args]
     proc = await procs.spawn(argv, log=log)
-    server = Server("echo", proc, port, log)
+    server = Server("echo", proc, port, log, probe)
     await _ready(server)
     return server
 
@@ -155,14 +193,17 @@ async def prepare_board(workdir: Path) -> str:
     return db
 
 
-async def start_board(logdir: Path, n: int, db: str) -> Server:
+async def start_board(logdir: Path, n: int, db: str, probe: bool) -> Server:
     port = procs.free_port(HOST)
     log = logdir / f"board-{n}.log"
     log.unlink(missing_ok=True)
-    bbs = str(procs.BIN / "bbs")
-    argv = [bbs, "serve", "--host", HOST, "--port", str(port), "--db", db]
+    args = ["serve", "--host", HOST, "--port", str(port), "--db", db]
+    if probe:  # bbs.cli.main(args), as the console script does, with the probes around it
+        argv = [sys.executable, "-m", "bench.probe", "board", *args]
+    else:
+        argv = [str(procs.BIN / "bbs"), *args]
     proc = await procs.spawn(argv, log=log, env=BOARD_ENV)
-    server = Server("board", proc, port, log)
+    server = Server("board", proc, port, log, probe)
     await _ready(server)
     return server
 
@@ -285,6 +326,7 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
             raise HarnessError(f"the warm-up caller failed: {warm['failure']}")
         await asyncio.sleep(opts.settle / 2)
         before = procs.rss_kib(pid)
+        case["probe_before"] = await server.probe_dump(reset=True)
         callers.send("connect")
         # Arrival: at least 50 callers/s, plus the welcome pause and a margin.
         connected = await callers.expect("connected", n / 50 + opts.timeout * 3 + 30)
@@ -295,7 +337,14 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         case["rss_before_kib"] = before
         case["rss_after_kib"] = after
         case["rss_per_caller_kib"] = (after - before) / idle if idle else None
+        case["probe_arrival"] = arrival = await server.probe_dump(reset=True)
+        first = case["probe_before"]
+        if arrival and first and idle:
+            case["gc_objects_per_caller"] = (arrival["gc_tracked"] - first["gc_tracked"]) / idle
         cpu = procs.cpu_seconds(pid)
+        cpu_callers = procs.cpu_seconds(callers.proc.pid)
+        busy = procs.system_busy_seconds()
+        started = time.monotonic()
         callers.send("go")
         budget = opts.think * (opts.rounds + 1) * 1.6 + opts.timeout * (opts.rounds + 3) + 60
         done = await callers.expect("done", budget)
@@ -303,6 +352,15 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         searches = done["latency"]["count"]
         cpu_used = procs.cpu_seconds(pid) - cpu
         case["server_cpu_s"] = cpu_used
+        # What else ran on the machine meanwhile (other people's tests skew the figures).
+        others = (
+            procs.system_busy_seconds()
+            - busy
+            - cpu_used
+            - (procs.cpu_seconds(callers.proc.pid) - cpu_callers)
+        )
+        case["other_cpu_share"] = max(0.0, others) / max(1e-9, time.monotonic() - started)
+        case["probe_rounds"] = await server.probe_dump()
         case["cpu_ms_per_search"] = cpu_used * 1000 / searches if searches else None
         case["rss_end_kib"] = procs.rss_kib(pid)
     finally:
@@ -339,7 +397,9 @@ async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> N
                 server: Server | None = None
                 try:
                     server = await (
-                        start_echo(logdir, n) if name == "echo" else start_board(logdir, n, db)
+                        start_echo(logdir, n, opts.probe)
+                        if name == "echo"
+                        else start_board(logdir, n, db, opts.probe)
                     )
                     case = await measure(opts, server, n, markers)
                 except HarnessError as exc:

@@ -60,53 +60,94 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str], right: set[int])
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def _row_start(case: Case) -> list[str]:
+    return [str(case["n"]), case["server"]]
+
+
 def results_table(cases: Sequence[Case]) -> str:
-    """One line per (N, server)."""
+    """The headline figures, one line per (N, server)."""
     header = [
         "N",
         "server",
         "callers ok",
         "conn/s",
-        "1st prompt p50/p99 ms",
         "search p50 ms",
         "p99 ms",
-        "max ms (stall)",
+        "max ms",
         "RSS/caller KiB",
         "CPU ms/search",
-        "client lag ms",
     ]
     rows: list[list[str]] = []
     for case in cases:
         if case.get("error"):
-            rows.append([str(case["n"]), case["server"], "not run", *["-"] * 8])
+            rows.append([*_row_start(case), "not run", *["-"] * (len(header) - 3)])
             continue
         connected = case.get("connected") or {}
         done = case.get("done") or {}
-        first = connected.get("first_prompt") or {}
         lat = done.get("latency") or {}
         if not lat.get("count"):
             lat = {}
-        lag = max(
-            (connected.get("client_lag") or {}).get("max_ms", 0.0),
-            (done.get("client_lag") or {}).get("max_ms", 0.0),
-        )
         ok = done.get("completed", connected.get("idle"))
         rows.append(
             [
-                str(case["n"]),
-                case["server"],
+                *_row_start(case),
                 f"{_num(ok, 'd')}/{case['n']}",
                 _num(connected.get("per_second"), ".0f"),
-                f"{_num(first.get('p50_ms'))}/{_num(first.get('p99_ms'))}",
                 _num(lat.get("p50_ms"), ".2f"),
                 _num(lat.get("p99_ms"), ".2f"),
                 _num(lat.get("max_ms"), ".1f"),
                 _num(case.get("rss_per_caller_kib")),
                 _num(case.get("cpu_ms_per_search"), ".2f"),
-                _num(lag, ".1f"),
             ]
         )
-    return table(rows, header, right={0, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+    return table(rows, header, right=set(range(len(header))) - {1})
+
+
+def diagnostics_table(cases: Sequence[Case]) -> str:
+    """Where the time goes: arrival, GO, the server's own stalls and GC, the harness's lag."""
+    header = [
+        "N",
+        "server",
+        "1st prompt p50/p99 ms",
+        "GO p50/p99/max ms",
+        "srv stall max ms",
+        "GC gen2 n/max ms",
+        "GC objs/caller",
+        "client lag ms",
+        "other CPU",
+    ]
+    rows: list[list[str]] = []
+    for case in cases:
+        if case.get("error"):
+            continue
+        connected = case.get("connected") or {}
+        done = case.get("done") or {}
+        first = connected.get("first_prompt") or {}
+        nav = done.get("nav") or {}
+        probe = case.get("probe_rounds") or {}
+        gen2 = (probe.get("gc") or {}).get("2") or {}
+        lag = max(
+            (connected.get("client_lag") or {}).get("max_ms", 0.0),
+            (done.get("client_lag") or {}).get("max_ms", 0.0),
+        )
+        other = case.get("other_cpu_share")
+        rows.append(
+            [
+                *_row_start(case),
+                f"{_num(first.get('p50_ms'))}/{_num(first.get('p99_ms'))}",
+                (
+                    f"{_num(nav['p50_ms'])}/{_num(nav['p99_ms'])}/{_num(nav['max_ms'], '.0f')}"
+                    if nav.get("count")
+                    else "-"
+                ),
+                _num(probe.get("loop_lag_max_ms")),
+                f"{gen2['count']}/{gen2['max_ms']:.0f}" if gen2 else "-",
+                _num(case.get("gc_objects_per_caller"), ".0f"),
+                _num(lag if done or connected else None),
+                "-" if other is None else f"{other * 100:.0f}%",
+            ]
+        )
+    return table(rows, header, right=set(range(len(header))) - {1})
 
 
 def _find(cases: Sequence[Case], server: str, n: int) -> Case | None:
@@ -208,6 +249,12 @@ def problems(cases: Sequence[Case]) -> list[str]:
                 )
         if case.get("server_exit") is not None:
             out.append(f"{label}: server exited with status {case['server_exit']} during the run")
+        other = case.get("other_cpu_share")
+        if other is not None and other > 0.25:
+            out.append(
+                f"{label}: other processes kept {other * 100:.0f}% of a CPU busy during the "
+                "rounds: the latencies are pessimistic; rerun on a quiet machine"
+            )
         log = case.get("server_log") or {}
         if log.get("errors"):
             out.append(
@@ -234,13 +281,26 @@ def render(
         f"{options['connect_concurrency']} connecting at once; servers, callers: separate processes"
     )
     legend = (
-        "conn/s: callers reaching their first prompt per second; search: Enter -> completed\n"
-        "screen (echo: line -> echoed line and prompt); max = the worst stall a caller saw;\n"
-        "RSS/caller: (server VmRSS with all callers idle at a prompt - before) / callers;\n"
-        "client lag: the callers' own event-loop lateness (a floor for the latencies)."
+        "conn/s: callers reaching their first prompt per second. search: Enter -> completed\n"
+        "screen (echo: line -> echoed line + prompt); max = the worst stall a caller saw.\n"
+        "RSS/caller: (server VmRSS, all callers idle at a prompt - before) / callers.\n"
+        "GO: 'GO ANNUAIRE' -> directory prompt. srv stall / GC: measured inside the server\n"
+        "during the rounds. client lag: the callers' own loop lateness (a floor for latency).\n"
+        "other CPU: what other processes on the machine used meanwhile (noise)."
     )
     body = results_table(cases) if cases else "(no case finished)"
-    parts = [head, "", body, "", legend, "", verdict_table(verdicts(cases, sizes, servers))]
+    diag = diagnostics_table(cases) if cases else ""
+    parts = [
+        head,
+        "",
+        body,
+        "",
+        diag,
+        "",
+        legend,
+        "",
+        verdict_table(verdicts(cases, sizes, servers)),
+    ]
     found = problems(cases)
     if notes or found:
         parts += ["", "Notes:"]

@@ -1,0 +1,128 @@
+"""Run a server with probes inside: garbage-collector pauses and event-loop lag.
+
+``python -m bench.probe board serve --port P ...`` runs ``bbs.cli.main(["serve", ...])``
+(what the ``bbs`` console script does); ``python -m bench.probe echo --port P`` runs the echo
+server. Two probes are added, both cheap: a ``gc.callbacks`` hook timing every collection,
+and a task that wakes every 10 ms and notes how late it is (the loop's stall).
+
+SIGUSR1 resets the figures; SIGUSR2 prints them as one line on stderr::
+
+    BENCHPROBE {"loop_lag_max_ms": ..., "gc": {"2": {"count": ..., "max_ms": ...}}, ...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+PERIOD = 0.01
+
+
+class Probe:
+    """GC pause and loop-lag figures since the last reset."""
+
+    def __init__(self) -> None:
+        self.reset()
+        self._gc_start = 0.0
+
+    def reset(self) -> None:
+        self.since = time.monotonic()
+        self.lag_max = 0.0
+        self.lag_over = {10: 0, 50: 0, 250: 0}
+        self.gc: dict[int, list[float]] = {0: [0, 0.0, 0.0], 1: [0, 0.0, 0.0], 2: [0, 0.0, 0.0]}
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+            return
+        took = time.perf_counter() - self._gc_start
+        entry = self.gc.setdefault(int(info.get("generation", 2)), [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += took
+        entry[2] = max(entry[2], took)
+
+    def on_lag(self, lag: float) -> None:
+        self.lag_max = max(self.lag_max, lag)
+        for ms in self.lag_over:
+            if lag * 1000 > ms:
+                self.lag_over[ms] += 1
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "seconds": time.monotonic() - self.since,
+            "loop_lag_max_ms": self.lag_max * 1000,
+            "loop_lag_over_ms": {str(k): v for k, v in self.lag_over.items()},
+            "gc": {
+                str(gen): {"count": int(c), "total_ms": t * 1000, "max_ms": m * 1000}
+                for gen, (c, t, m) in self.gc.items()
+            },
+            "gc_frozen": gc.get_freeze_count(),
+            "gc_tracked": len(gc.get_objects()),
+        }
+
+
+PROBE = Probe()
+
+
+async def _lag_task() -> None:
+    while True:
+        before = time.perf_counter()
+        await asyncio.sleep(PERIOD)
+        PROBE.on_lag(max(0.0, time.perf_counter() - before - PERIOD))
+
+
+def _wrap_asyncio_run() -> None:
+    """Make the server's ``asyncio.run`` start the lag task beside its main coroutine."""
+    original: Callable[..., Any] = asyncio.run
+
+    def run(main: Coroutine[Any, Any, Any], **kwargs: Any) -> Any:
+        async def with_probe() -> Any:
+            task = asyncio.get_running_loop().create_task(_lag_task())
+            try:
+                return await main
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        return original(with_probe(), **kwargs)
+
+    asyncio.run = run
+
+
+def _dump(signum: int, frame: object) -> None:
+    sys.stderr.write("BENCHPROBE " + json.dumps(PROBE.report()) + "\n")
+    sys.stderr.flush()
+
+
+def _reset(signum: int, frame: object) -> None:
+    PROBE.reset()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in ("board", "echo"):
+        print("usage: python -m bench.probe board|echo ARGS...", file=sys.stderr)
+        return 2
+    gc.callbacks.append(PROBE.on_gc)
+    signal.signal(signal.SIGUSR1, _reset)
+    signal.signal(signal.SIGUSR2, _dump)
+    _wrap_asyncio_run()
+    if args[0] == "board":
+        from bbs.cli import main as bbs_main
+
+        return bbs_main(args[1:])
+    from bench.echo_server import main as echo_main
+
+    return echo_main(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
