@@ -26,7 +26,7 @@ from bbs.session.session import Hangup, Session, SessionSettings
 from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
-from bbs.terminal.sauce import render_art
+from bbs.terminal.sauce import render_art, split_sauce
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,13 @@ class Art:
 
     ansi: bytes | None
     markup: str
+
+    def fits(self, cols: int) -> bool:
+        """Whether the ANSI art is no wider than a screen of `cols` columns."""
+        if self.ansi is None:
+            return False
+        _, sauce = split_sauce(self.ansi)
+        return sauce is None or sauce.width <= cols
 
 
 def load_art(folder: Path) -> dict[str, Art]:
@@ -163,9 +170,10 @@ class Board:
         art = self.art.get(name)
         if art is None:
             return 0
-        if session.caps.tier is Tier.ANSI and art.ansi is not None:
+        if session.caps.tier is Tier.ANSI and art.ansi is not None and art.fits(session.caps.cols):
             session.remember(art.markup)
-            text = render_art(art.ansi, session.caps)
+            # The art's own colours stay in force after it: reset before anything else.
+            text = render_art(art.ansi, session.caps) + session.controls.reset()
             await session.write_raw(encode(text, session.caps))
             return text.count("\n")
         if art.markup:
