@@ -147,3 +147,44 @@ def test_serve_on_an_empty_database_says_what_to_do(tmp_path: Path) -> None:
     served = run("serve", "--port", str(free_port()), "--db", f"sqlite:///{tmp_path / 'empty.db'}")
     assert served.returncode == 2
     assert "bbs db upgrade" in served.stderr
+
+
+def test_load_is_idempotent_and_refuses_a_bad_file_leaving_the_database_alone(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    assert run("db", "upgrade", "--db", url).returncode == 0
+    assert run("load", "data", "--db", url).returncode == 0
+    again = run("load", "data", "--db", url)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    before = stable(run("directory", "country", "Canada", "--json", "--db", url).stdout)
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    canada = data / "listings" / "canada.toml"
+    lines = canada.read_text(encoding="utf-8").splitlines()
+    bad = next(n for n, row in enumerate(lines) if row.startswith('country = "CA"'))
+    lines[bad] = 'country = "ZZ"'
+    canada.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = run("load", str(data), "--db", url)
+    assert refused.returncode == 2
+    assert "canada.toml:" in refused.stderr and "ZZ" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+
+    canada.write_text("[[listing]\n", encoding="utf-8")
+    broken = run("load", str(data), "--db", url)
+    assert broken.returncode == 2 and "canada.toml:" in broken.stderr
+    assert stable(run("directory", "country", "Canada", "--json", "--db", url).stdout) == before
+
+
+def stable(answer: str) -> object:
+    """A JSON answer without what depends on the clock (the time, open or closed)."""
+
+    def strip(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("now", "status")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(json.loads(answer))
