@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
-from typing import Any, Protocol, TextIO, cast
+from typing import Any, TextIO, cast
 
 import prompt_toolkit.application.application as pt_application
 from prompt_toolkit.application import Application, create_app_session, get_app, in_terminal
@@ -40,7 +40,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
-from bbs.session.keys import MAX_SEQUENCE, Event, KeyParser
+from bbs.session.keys import MAX_SEQUENCE
 from bbs.session.session import Hangup, Session
 from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
@@ -52,8 +52,6 @@ _ESC = "\x1b"
 _PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
 """Bracketed paste is never enabled; a client sending its start mark would make
 prompt_toolkit buffer everything that follows until the end mark."""
-_POLL = 1.0
-"""Seconds between hang-up checks when the session cannot tell the editor itself."""
 _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o"})
@@ -515,26 +513,11 @@ def _winch_unless_caller(handler: Callable[[], None]) -> Generator[None, None, N
 pt_application.attach_winch_signal_handler = _winch_unless_caller
 
 
-class _Hooked(Protocol):
-    """Session methods proposed for diverted editors (window changes, hang-ups, typeahead)."""
-
-    def divert_input(
-        self,
-        sink: Callable[[str], None] | None,
-        *,
-        on_resize: Callable[[], None] | None = None,
-        on_end: Callable[[str], None] | None = None,
-    ) -> None: ...
-
-    def resume_input(self, typed_ahead: str = "", *, after_cr: bool = False) -> None: ...
-
-
 class _Edit:
     """One line being edited: the app, its input and output, and the session's clock."""
 
-    def __init__(self, session: Session, typeahead_key: str, hooks: _Hooked | None) -> None:
+    def __init__(self, session: Session, typeahead_key: str) -> None:
         self.session = session
-        self.hooks = hooks
         self.input = _CallerInput(typeahead_key)
         self.wire = _Wire(session, self.fail)
         depth = ColorDepth.DEPTH_4_BIT if session.caps.tier is Tier.ANSI else ColorDepth.DEPTH_1_BIT
@@ -569,21 +552,18 @@ class _Edit:
             app.invalidate()
 
     def start_watch(self) -> None:
-        """Start the idle (and, without session hooks, hang-up) watch inside the app."""
+        """Start the idle watch in the app; a hang-up reported before the app ran ends it now."""
         if self.failure is not None:
             self.fail(self.failure)
         elif self.app is not None:
-            self.app.create_background_task(self.watch(polling=self.hooks is None))
+            self.app.create_background_task(self.watch())
 
-    async def watch(self, *, polling: bool) -> None:
+    async def watch(self) -> None:
         """End the edit on idle timeout, warning a minute before as the plain editor does."""
         settings = self.session.settings
         warn_at = settings.idle_timeout - settings.idle_warning
         warned = False
         while True:
-            if polling and (self.session.ending or self.session.link.is_closing()):
-                self.ended(self.session.ending or "hangup")
-                return
             idle = time.monotonic() - self.input.last_input
             if idle >= settings.idle_timeout:
                 self.fail(Hangup("idle"))
@@ -594,7 +574,7 @@ class _Edit:
                 warned = True
                 await self.say("\n{warn}" + self.session.text("board.idle_warning") + "{/}\n")
             wait = (settings.idle_timeout if warned else warn_at) - idle
-            await asyncio.sleep(min(wait, _POLL) if polling else max(wait, 0.01))
+            await asyncio.sleep(max(wait, 0.01))
 
     async def say(self, markup: str) -> None:
         """Print a board message above the prompt, which is then drawn again under it."""
@@ -624,17 +604,10 @@ async def prompt_line(
     text = render(prompt, session.caps).removesuffix("\n").removesuffix("\r")
     head, _, last = text.rpartition("\n")
     fragments = to_formatted_text(ANSI(last.replace("\r", "")))
-    # Until session.py has divert_input(on_resize=, on_end=) and resume_input, the edit
-    # polls for hang-ups, a resize shows at the next key, an LF arriving after the edit
-    # ended counts as another Enter, keys typed before the prompt stay with the session,
-    # and the session's idle clock does not see typing done here.
-    hooks = cast(_Hooked, session) if hasattr(session, "resume_input") else None
     with _typeahead_slot() as slot:
-        edit = _Edit(session, slot, hooks)
-        if hooks is not None:
-            hooks.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
-        else:
-            session.divert_input(edit.input.feed)
+        edit = _Edit(session, slot)
+        # Hang-ups and window changes reach the edit through the session: it reads no events.
+        session.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
         unprocessed: list[KeyPress] = []
         try:
             if head:
@@ -678,19 +651,7 @@ async def prompt_line(
                 await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
             raise
         finally:
-            leftover = edit.input.leftover(unprocessed)
-            if hooks is not None:
-                hooks.resume_input(leftover, after_cr=edit.input.after_cr)
-            else:
-                session.divert_input(None)
-                if leftover:
-                    session.push_back(_reparse(leftover))
+            session.resume_input(edit.input.leftover(unprocessed), after_cr=edit.input.after_cr)
             edit.app = None
             await edit.wire.settle()
     return line
-
-
-def _reparse(text: str) -> list[Event]:
-    """Typed-ahead text as the session's events."""
-    parser = KeyParser()
-    return [*parser.feed(text), *parser.flush()]
