@@ -1,0 +1,1 @@
+"""File transfers: XMODEM, XMODEM-1K, YMODEM (batch, -G) and ZMODEM, both directions."""
