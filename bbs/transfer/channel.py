@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -31,4 +33,47 @@ class Channel(Protocol):
 
     async def drain(self) -> None:
         """Wait until queued bytes are on their way (flow control)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """A file to send: the name the peer sees, where its bytes are, size and date."""
+
+    name: str
+    path: Path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    @property
+    def mtime(self) -> int:
+        return int(self.path.stat().st_mtime)
+
+
+class Sink(Protocol):
+    """Where one received file's bytes go; nothing counts as received before `commit`."""
+
+    offset: int
+    """Bytes already held (a resumed ZMODEM download starts there); 0 for a new file."""
+
+    def write(self, data: bytes) -> None:
+        """Append bytes; raises TransferError when a limit (size cap, disk floor) is hit."""
+        ...
+
+    def commit(self) -> None:
+        """The last byte is confirmed: keep the file."""
+        ...
+
+    def abort(self) -> None:
+        """The transfer failed: remove what was written."""
+        ...
+
+
+class Incoming(Protocol):
+    """Decides where received files go (the upload area, a test folder)."""
+
+    def open(self, name: str, size: int | None, mtime: int | None) -> Sink | None:
+        """A sink for the file the peer announces, or None to skip it (ZSKIP)."""
         ...
