@@ -21,6 +21,7 @@ class FakeLink:
         self.answer_cpr: tuple[int, int] | None = None
         """When set, each cursor-position request is answered with this (row, col)."""
         self.column = 1
+        self.binary = True
 
     def negotiated(self) -> Negotiated:
         return self.info
@@ -49,6 +50,11 @@ class FakeLink:
 
     def on_resize(self, callback: Callable[[int, int], None]) -> None:
         self.resize_callbacks.append(callback)
+
+    async def set_binary(self, on: bool) -> bool:
+        before = self.binary
+        self.binary = on
+        return before
 
     # test helpers
 

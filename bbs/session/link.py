@@ -58,3 +58,7 @@ class Link(Protocol):
     def on_resize(self, callback: Callable[[int, int], None]) -> None:
         """Call `callback(cols, rows)` whenever the caller's window changes size."""
         ...
+
+    async def set_binary(self, on: bool) -> bool:
+        """Ask for 8-bit transmission both ways (or give it up); whether it was on before."""
+        ...

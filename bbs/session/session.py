@@ -110,6 +110,7 @@ class Session:
         self._divert: Callable[[str], None] | None = None
         self._divert_resize: Callable[[], None] | None = None
         self._divert_end: Callable[[str], None] | None = None
+        self._raw: asyncio.Queue[bytes] | None = None
         self._write_lock = asyncio.Lock()
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How pacing waits; tests replace it to count the delays instead of waiting."""
@@ -146,9 +147,14 @@ class Session:
     async def _read_loop(self) -> None:
         try:
             while True:
-                data = await self.link.read(4096)
+                data = await self.link.read(65536 if self._raw is not None else 4096)
                 if not data:
                     break
+                if self._raw is not None:
+                    self._last_input = time.monotonic()
+                    # A bounded queue: a fast uploader waits for the receiver, not our memory.
+                    await self._raw.put(data)
+                    continue
                 text = self._decoder.decode(data)
                 if self._divert is not None:
                     # Typing into a diverted editor is activity: the idle clock must see it.
@@ -173,6 +179,8 @@ class Session:
             pass
         if self._divert_end is not None:
             self._divert_end("hangup")
+        if self._raw is not None:
+            await self._raw.put(b"")
         await self._events.put(Hangup("hangup"))
 
     # ----------------------------------------------------------------- terminal
@@ -237,6 +245,12 @@ class Session:
         if after_cr:
             self._parser.feed("\r")
         self._pending.extend(self._parser.feed(typed_ahead))
+
+    def divert_bytes(self, queue: asyncio.Queue[bytes] | None) -> None:
+        """Hand raw input bytes to `queue` (file transfers) instead of decoding them; b"" = EOF."""
+        self._raw = queue
+        if queue is not None and self._pump is not None and self._pump.done():
+            queue.put_nowait(b"")
 
     def _on_resize(self, cols: int, rows: int) -> None:
         cols, rows = clamp_size(cols, rows)

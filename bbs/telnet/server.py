@@ -9,7 +9,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import telnetlib3
-from telnetlib3.telopt import DO, MCCP2_COMPRESS, MCCP3_COMPRESS, TSPEED
+from telnetlib3.telopt import (
+    BINARY,
+    DO,
+    DONT,
+    MCCP2_COMPRESS,
+    MCCP3_COMPRESS,
+    TSPEED,
+    WILL,
+    WONT,
+)
 
 from bbs.session.link import Link, Negotiated
 
@@ -143,6 +152,24 @@ class TelnetLink:
     def is_closing(self) -> bool:
         """Whether the connection is closed or closing."""
         return bool(self._writer.is_closing())
+
+    async def set_binary(self, on: bool) -> bool:
+        """Ask for BINARY both ways (or drop it); whether it was on both ways before."""
+        w = self._writer
+        before = bool(w.outbinary and w.inbinary)
+        if on and not before:
+            if not w.outbinary:
+                w.iac(WILL, BINARY)
+            if not w.inbinary:
+                w.iac(DO, BINARY)
+            for _ in range(40):
+                if w.outbinary and w.inbinary:
+                    break
+                await asyncio.sleep(0.05)
+        elif not on and before:
+            w.iac(WONT, BINARY)
+            w.iac(DONT, BINARY)
+        return before
 
     def on_resize(self, callback: Callable[[int, int], None]) -> None:
         """Register for window-size changes (NAWS)."""

@@ -1,0 +1,83 @@
+"""A session's line as a raw 8-bit channel for file transfers, and back to text afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from bbs.session.session import Session
+
+SETTLE = 0.5
+"""Seconds of quiet awaited after a transfer, so the terminal's closing bytes (a ZMODEM
+"OO", stray CANs) are swallowed rather than read as menu keys."""
+_QUEUE_CHUNKS = 32
+
+
+class SessionChannel:
+    """Raw bytes to and from the caller while a transfer runs (IAC handled by telnet)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(_QUEUE_CHUNKS)
+        self._buffer = bytearray()
+        self._eof = False
+
+    @property
+    def queue(self) -> asyncio.Queue[bytes]:
+        return self._queue
+
+    async def read(self, n: int, timeout: float) -> bytes:
+        """Up to `n` bytes; TimeoutError after `timeout`; b"" once the caller hung up."""
+        if not self._buffer and not self._eof:
+            chunk = await asyncio.wait_for(self._queue.get(), timeout)
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
+        if not self._buffer:
+            return b""
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def write(self, data: bytes) -> None:
+        """Bytes to the caller; telnet doubles IAC on the way."""
+        if not self._session.link.is_closing():
+            self._session.link.write(data)
+
+    async def drain(self) -> None:
+        """Wait for the caller to take what was sent (the transport's flow control)."""
+        await self._session.link.drain()
+
+
+@contextlib.asynccontextmanager
+async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
+    """The caller's line as a raw channel for the time of a transfer.
+
+    BINARY is asked for both ways first and put back as it was after; input is then
+    read raw, and once the transfer ends the line is left to settle before the menus
+    read keys again.
+    """
+    before = await session.link.set_binary(True)
+    channel = SessionChannel(session)
+    session.divert_bytes(channel.queue)
+    try:
+        yield channel
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(session.link.drain(), 10)
+        loop = asyncio.get_running_loop()
+        quiet_until = loop.time() + SETTLE
+        give_up = loop.time() + 10 * SETTLE
+        while (left := min(quiet_until, give_up) - loop.time()) > 0:
+            try:
+                chunk = await asyncio.wait_for(channel.queue.get(), left)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            quiet_until = loop.time() + SETTLE
+        session.divert_bytes(None)
+        if not before:
+            await session.link.set_binary(False)
