@@ -331,7 +331,10 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         # Arrival: at least 50 callers/s, plus the welcome pause and a margin.
         connected = await callers.expect("connected", n / 50 + opts.timeout * 3 + 30)
         case["connected"] = connected
-        await asyncio.sleep(opts.settle)
+        idle_cpu, idle_from = procs.cpu_seconds(pid), time.monotonic()
+        await asyncio.sleep(max(opts.settle, 2.0))
+        idle_rate = (procs.cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_from)
+        case["server_idle_cpu_share"] = idle_rate
         after = procs.rss_kib(pid)
         idle = connected["idle"]
         case["rss_before_kib"] = before
@@ -361,7 +364,9 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         )
         case["other_cpu_share"] = max(0.0, others) / max(1e-9, time.monotonic() - started)
         case["probe_rounds"] = await server.probe_dump()
-        case["cpu_ms_per_search"] = cpu_used * 1000 / searches if searches else None
+        # Net of what the server burns with everybody idle (timers, the probe's ticks).
+        net = max(0.0, cpu_used - idle_rate * done["elapsed_s"])
+        case["cpu_ms_per_search"] = net * 1000 / searches if searches else None
         case["rss_end_kib"] = procs.rss_kib(pid)
     finally:
         await callers.close()
