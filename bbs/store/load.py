@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bbs.directory.model import Directory
+from bbs.library.model import Library
 from bbs.store.db import engine_scope, transaction
 from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, TableSpec, keyed_rows, logical_row
 from bbs.store.migrate import check_schema
@@ -98,9 +99,13 @@ def _checksum(rows: Mapping[str, Mapping[Key, Row]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-async def load_directory(target: str | URL | AsyncEngine, directory: Directory) -> LoadReport:
+async def load_directory(
+    target: str | URL | AsyncEngine, directory: Directory, library: Library | None = None
+) -> LoadReport:
     """Make the stored directory equal to `directory`, in one transaction.
 
+    With a `library`, the stored technical-notes library is made equal to it in the
+    same transaction (`bbs.library.store`); without, the stored library is left alone.
     A failure (bad data, a constraint, a lost connection) leaves the database exactly
     as it was. Raises StoreError for database problems and inconsistent directories.
     """
@@ -110,16 +115,28 @@ async def load_directory(target: str | URL | AsyncEngine, directory: Directory) 
         await check_schema(conn)
         tables = await _sync_tables(conn, desired)
         changed = any(t.changed for t in tables.values())
+        if library is not None:
+            from bbs.library.store import sync_library
+
+            tables.update(await sync_library(conn, library))
         tables["meta"] = await _sync_meta(conn, checksum, force=changed)
     return LoadReport(tables=tables, checksum=checksum)
 
 
 async def load_dir(target: str | URL | AsyncEngine, path: str | Path) -> LoadReport:
-    """Read the data files in `path` and load them (see `load_directory`)."""
+    """Read the data files in `path` and load them (see `load_directory`).
+
+    The technical-notes library (`path/library/*.txt` and the `path/files/` they
+    refer to) is loaded in the same transaction when `path/library` exists.
+    """
     # Lazily: the board itself only reads the database, never the data files.
     from bbs.directory.datafiles import read_data_dir
+    from bbs.library.datafiles import LIBRARY_DIR, read_library
 
-    return await load_directory(target, read_data_dir(Path(path)))
+    folder = Path(path)
+    directory = read_data_dir(folder)
+    library = read_library(folder) if (folder / LIBRARY_DIR).is_dir() else None
+    return await load_directory(target, directory, library)
 
 
 async def _sync_tables(

@@ -13,12 +13,13 @@ that name in a new migration. Later features add their own tables by migrations.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Integer,
     MetaData,
@@ -292,3 +293,66 @@ class HourSpanRow(Base):
     days: Mapped[int]
     opens: Mapped[time]
     closes: Mapped[time]
+
+
+# --- the technical-notes library (bbs.library) -----------------------------------
+
+
+class LibraryFileRow(Base):
+    """A downloadable file of `data/files/` (`bbs.library.model.LibraryFile`)."""
+
+    __tablename__ = "library_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    size: Mapped[int]
+    sha256: Mapped[str]
+
+
+class LibraryNoteRow(Base):
+    """A technical note in one language (`bbs.library.model.Note`).
+
+    `keywords` holds the keywords joined with ", " (a keyword has no comma). The
+    `search_*` columns are the title, keywords and body folded for search (lower
+    case, no accents, words separated by single spaces: `bbs.library.search.
+    search_text`); the loader fills them. Full-text indexes over them live outside
+    the models, made by migration 0002: on SQLite the FTS5 table `library_fts`
+    (external content, kept in sync by triggers on this table), on PostgreSQL the
+    GIN index `ix_library_note_search` over their weighted tsvector.
+    """
+
+    __tablename__ = "library_note"
+    __table_args__ = (UniqueConstraint("number", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    lang: Mapped[str]
+    product: Mapped[str]
+    category: Mapped[str]
+    title: Mapped[str]
+    date: Mapped[date] = mapped_column(Date)
+    keywords: Mapped[str]
+    file: Mapped[str | None] = mapped_column(ForeignKey("library_file.name"))
+    public: Mapped[bool]
+    body: Mapped[str]
+    search_title: Mapped[str]
+    search_keywords: Mapped[str]
+    search_body: Mapped[str]
+
+
+SEARCH_INDEX_TABLE = "library_fts"
+"""SQLite: the FTS5 table over `library_note` (its shadow tables share the prefix)."""
+
+SEARCH_INDEX = "ix_library_note_search"
+"""PostgreSQL: the GIN index over `library_note`'s weighted tsvector."""
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's `include_object` hook: leave out the full-text indexes, which the
+    migrations make by hand (FTS5 virtual and shadow tables, an expression index),
+    so that comparing the database with the models does not want them dropped."""
+    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE):
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)

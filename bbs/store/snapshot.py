@@ -1,4 +1,4 @@
-"""Reading the stored directory back, from one consistent snapshot of the database."""
+"""Reading the stored directory (and library) back, from one consistent snapshot of the database."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bbs.directory.model import Directory
+from bbs.library.model import Library
 from bbs.store.db import engine_scope, transaction
 from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, directory_from_rows, logical_row
 from bbs.store.migrate import check_schema
@@ -37,6 +38,16 @@ async def read_directory(target: str | URL | AsyncEngine) -> Directory:
                 keys[spec.name][raw["id"]] = spec.key_of(row)
                 rows[spec.name].append(row)
     return directory_from_rows(rows)
+
+
+async def read_library(target: str | URL | AsyncEngine) -> Library:
+    """The stored technical-notes library: notes by number then language, files by
+    name; one read transaction. Raises StoreError like `read_directory`."""
+    from bbs.library.store import library_from
+
+    async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
+        await check_schema(conn)
+        return await library_from(conn)
 
 
 async def read_meta(target: str | URL | AsyncEngine) -> dict[str, str]:

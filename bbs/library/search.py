@@ -1,0 +1,473 @@
+"""Searching and browsing the stored library.
+
+Full-text search ignores case and accents ("memoire" finds "Mémoire"): the loader
+stores each note's title, keywords and body folded (`search_text`), and the query
+is folded the same way. SQLite matches with the FTS5 table `library_fts` and ranks
+with bm25; PostgreSQL matches the weighted tsvector of the GIN index
+`ix_library_note_search` and ranks with ts_rank. Either way a title word counts more
+than a keyword, and a keyword more than a body word; every word of the query must
+be found, and a word typed with a final ``*`` ("imprim*") is a prefix.
+
+A query is only ever words: whatever else the caller types (quotes, operators,
+``*`` alone, ``--``, ``%``, ``'``) separates words and nothing more, so no query
+can raise or reach SQL, and a query without words finds nothing.
+
+Snippets are plain text, one line, with each matched word between `MARK_OPEN` and
+`MARK_CLOSE` (control characters a note never contains); `to_markup` turns them
+into the board's ``{em}`` markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bbs.directory.text import fold, words
+from bbs.library.model import Note
+from bbs.store.db import engine_scope, is_sqlite, transaction
+from bbs.store.schema import SEARCH_INDEX_TABLE, LibraryNoteRow
+
+MARK_OPEN = "\x02"
+"""Starts a matched word in a snippet."""
+
+MARK_CLOSE = "\x03"
+"""Ends a matched word in a snippet."""
+
+SNIPPET_WIDTH = 150
+"""About how many characters of text a snippet shows (two screen lines)."""
+
+MAX_TERMS = 12
+"""Words of a query beyond this many are ignored."""
+
+MAX_TERM_LENGTH = 64
+"""Longer words are cut to this many characters (and then match as prefixes)."""
+
+WEIGHTS = {"title": 10.0, "keywords": 4.0, "body": 1.0}
+"""SQLite bm25 weights of the three indexed columns (PostgreSQL: weights A, B, D)."""
+
+POSTGRES_VECTOR = (
+    "setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, search_keywords), 'B') || "
+    "setweight(to_tsvector('simple'::regconfig, search_body), 'D')"
+)
+"""The expression migration 0002 indexes (GIN): queries must use it verbatim."""
+
+Target = str | URL | AsyncEngine
+
+_NOTE = LibraryNoteRow.__table__
+_FTS = table(SEARCH_INDEX_TABLE, column("rowid", Integer))
+_QUERY_WORD = re.compile(r"([^\W_]+)(\*?)")
+# A word of the original text: letters and digits, with any combining marks inside.
+_TEXT_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff])+")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word of a query, folded; `prefix`: typed with a final ``*``."""
+
+    word: str
+    prefix: bool = False
+
+    def matches(self, word: str) -> bool:
+        """Whether a folded word of a note is this term."""
+        return word.startswith(self.word) if self.prefix else word == self.word
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A note a search found, best first; `rank` grows with relevance (not comparable
+    between backends). `snippet`: see the module's doc."""
+
+    number: int
+    lang: str
+    title: str
+    product: str
+    category: str
+    date: date
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSummary:
+    """A note as a list shows it: everything but the text."""
+
+    number: int
+    lang: str
+    product: str
+    category: str
+    title: str
+    date: date
+    file: str | None
+    public: bool
+
+
+# --- text ------------------------------------------------------------------------
+
+
+def search_text(text: str) -> str:
+    """`text` as the index stores it: its folded words separated by single spaces,
+    "« Mémoire insuffisante » (WK4)" -> "memoire insuffisante wk4"."""
+    return " ".join(words(text))
+
+
+def parse_query(query: str) -> tuple[Term, ...]:
+    """The terms of a caller's query; () when it has no word at all."""
+    terms: list[Term] = []
+    # The same folding and word pattern as words(), so terms are index words.
+    for match in _QUERY_WORD.finditer(fold(query)):
+        word, prefix = match.group(1), bool(match.group(2))
+        if len(word) > MAX_TERM_LENGTH:
+            word, prefix = word[:MAX_TERM_LENGTH], True
+        term = Term(word, prefix and len(word) >= 2)
+        if term not in terms:
+            terms.append(term)
+    return tuple(terms[:MAX_TERMS])
+
+
+def fts5_query(terms: Sequence[Term]) -> str:
+    """An FTS5 MATCH expression for all of `terms` (each one a quoted string)."""
+    return " ".join(
+        '"' + t.word.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms
+    )
+
+
+def tsquery(terms: Sequence[Term]) -> str:
+    """A PostgreSQL to_tsquery() text for all of `terms` (each one quoted)."""
+    parts = []
+    for t in terms:
+        quoted = "'" + t.word.replace("\\", "\\\\").replace("'", "''") + "'"
+        parts.append(quoted + (":*" if t.prefix else ""))
+    return " & ".join(parts)
+
+
+def snippet(
+    body: str,
+    terms: Sequence[Term],
+    *,
+    keywords: Sequence[str] = (),
+    title: str = "",
+    width: int = SNIPPET_WIDTH,
+) -> str:
+    """A one-line extract of a note with its matched words marked.
+
+    From the body, around the place where most query words are found together; when
+    the body has none, the keywords or the title with theirs; failing all, the
+    body's beginning.
+    """
+    flat = " ".join(body.split())
+    for source in (flat, ", ".join(keywords), " ".join(title.split())):
+        found = _window(source, terms, width)
+        if found is not None:
+            return found
+    return _shorten(flat, width)
+
+
+def to_markup(snippet: str) -> str:
+    """A snippet as board markup: text escaped, matched words in ``{em}``."""
+    from bbs.terminal.markup import escape
+
+    out = escape(snippet)
+    return out.replace(MARK_OPEN, "{em}").replace(MARK_CLOSE, "{/}")
+
+
+def unmark(snippet: str, before: str = "", after: str = "") -> str:
+    """A snippet with its marks replaced (by nothing, or by `before`/`after`)."""
+    return snippet.replace(MARK_OPEN, before).replace(MARK_CLOSE, after)
+
+
+def _matched(token: str, terms: Sequence[Term]) -> int | None:
+    """The index of the term a word of the original text matches, if any."""
+    for word in words(token):
+        for index, term in enumerate(terms):
+            if term.matches(word):
+                return index
+    return None
+
+
+def _window(text: str, terms: Sequence[Term], width: int) -> str | None:
+    spans = [
+        (m.start(), m.end(), index)
+        for m in _TEXT_WORD.finditer(text)
+        if (index := _matched(m.group(), terms)) is not None
+    ]
+    if not spans:
+        return None
+    # The window starting at the match that has the most distinct terms after it.
+    best, best_count = 0, 0
+    for i, (first, _, _) in enumerate(spans):
+        count = len({term for start, end, term in spans[i:] if end <= first + width})
+        if count > best_count:
+            best, best_count = i, count
+    anchor, anchor_end, _ = spans[best]
+    start = max(0, anchor - width // 4)
+    if start > 0:
+        space = text.find(" ", start - 1, anchor)
+        start = space + 1 if space != -1 else anchor
+    end = start + width
+    if end >= len(text):
+        end = len(text)
+    else:
+        space = text.rfind(" ", anchor_end, end + 1)
+        end = space if space != -1 else max(end, anchor_end)
+    pieces = ["…" if start > 0 else ""]
+    at = start
+    for first, last, _ in spans:
+        if first >= start and last <= end:
+            pieces += [text[at:first], MARK_OPEN, text[first:last], MARK_CLOSE]
+            at = last
+    pieces += [text[at:end], "…" if end < len(text) else ""]
+    return "".join(pieces)
+
+
+def _shorten(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    space = text.rfind(" ", 0, width + 1)
+    return text[: space if space > 0 else width] + "…"
+
+
+# --- queries ---------------------------------------------------------------------
+
+
+def _filters(
+    stmt: Select[Any],
+    *,
+    lang: str | None,
+    product: str | None,
+    category: str | None,
+    public: bool | None,
+) -> Select[Any]:
+    if lang is not None:
+        stmt = stmt.where(_NOTE.c.lang == lang)
+    if product is not None:
+        stmt = stmt.where(_NOTE.c.product == product)
+    if category is not None:
+        stmt = stmt.where(_NOTE.c.category == category)
+    if public is not None:
+        stmt = stmt.where(_NOTE.c.public == public)
+    return stmt
+
+
+_HIT_COLUMNS = (
+    _NOTE.c.number,
+    _NOTE.c.lang,
+    _NOTE.c.title,
+    _NOTE.c.product,
+    _NOTE.c.category,
+    _NOTE.c.date,
+    _NOTE.c.keywords,
+    _NOTE.c.body,
+)
+
+
+async def search_notes(
+    engine_or_url: Target,
+    text: str,
+    *,
+    lang: str | None = None,
+    product: str | None = None,
+    category: str | None = None,
+    public: bool | None = None,
+    limit: int = 20,
+    snippet_width: int = SNIPPET_WIDTH,
+) -> list[Hit]:
+    """The notes matching every word of `text`, best first, at most `limit`.
+
+    Filters: language, product and category codes, and `public` (True: only the
+    notes of the public library; False: only Knowledge-base ones; None: all).
+    Ties go to the newer note. Raises StoreError for database problems only.
+    """
+    terms = parse_query(text)
+    if not terms or limit <= 0:
+        return []
+    async with engine_scope(engine_or_url) as engine, transaction(engine, write=False) as conn:
+        if is_sqlite(conn):
+            score = func.bm25(
+                literal_column(SEARCH_INDEX_TABLE),
+                *(literal_column(repr(w)) for w in WEIGHTS.values()),
+            )
+            rank: ColumnElement[Any] = -score
+            stmt: Select[Any] = (
+                select(*_HIT_COLUMNS, rank.label("relevance"))
+                .select_from(_FTS.join(_NOTE, _NOTE.c.id == _FTS.c.rowid))
+                .where(
+                    sql_text(f"{SEARCH_INDEX_TABLE} MATCH :match").bindparams(
+                        match=fts5_query(terms)
+                    )
+                )
+            )
+        else:
+            query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsq"))
+            vector: ColumnElement[Any] = literal_column(f"({POSTGRES_VECTOR})")
+            rank = func.ts_rank(vector, query)
+            stmt = select(*_HIT_COLUMNS, rank.label("relevance")).where(vector.op("@@")(query))
+        stmt = _filters(stmt, lang=lang, product=product, category=category, public=public)
+        stmt = stmt.order_by(
+            literal_column("relevance").desc(), _NOTE.c.date.desc(), _NOTE.c.number, _NOTE.c.lang
+        ).limit(limit)
+        params = {} if is_sqlite(conn) else {"tsq": tsquery(terms)}
+        rows = (await conn.execute(stmt, params)).mappings().all()
+    return [
+        Hit(
+            number=row["number"],
+            lang=row["lang"],
+            title=row["title"],
+            product=row["product"],
+            category=row["category"],
+            date=row["date"],
+            snippet=snippet(
+                row["body"],
+                terms,
+                keywords=[k.strip() for k in row["keywords"].split(",")],
+                title=row["title"],
+                width=snippet_width,
+            ),
+            rank=float(row["relevance"]),
+        )
+        for row in rows
+    ]
+
+
+_SUMMARY_COLUMNS = (
+    _NOTE.c.number,
+    _NOTE.c.lang,
+    _NOTE.c.product,
+    _NOTE.c.category,
+    _NOTE.c.title,
+    _NOTE.c.date,
+    _NOTE.c.file,
+    _NOTE.c.public,
+)
+
+
+async def _summaries(target: Target, stmt: Select[Any], limit: int | None) -> list[NoteSummary]:
+    stmt = stmt.order_by(_NOTE.c.date.desc(), _NOTE.c.number, _NOTE.c.lang)
+    if limit is not None:
+        if limit <= 0:
+            return []
+        stmt = stmt.limit(limit)
+    async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
+        rows = (await conn.execute(stmt)).mappings().all()
+    return [
+        NoteSummary(
+            number=row["number"],
+            lang=row["lang"],
+            product=row["product"],
+            category=row["category"],
+            title=row["title"],
+            date=row["date"],
+            file=row["file"],
+            public=bool(row["public"]),
+        )
+        for row in rows
+    ]
+
+
+async def notes_by_product(
+    target: Target,
+    product: str,
+    *,
+    lang: str | None = None,
+    category: str | None = None,
+    public: bool | None = None,
+    limit: int | None = None,
+) -> list[NoteSummary]:
+    """The notes about `product` (a code), newest first."""
+    stmt = _filters(
+        select(*_SUMMARY_COLUMNS), lang=lang, product=product, category=category, public=public
+    )
+    return await _summaries(target, stmt, limit)
+
+
+async def notes_by_category(
+    target: Target,
+    category: str,
+    *,
+    lang: str | None = None,
+    product: str | None = None,
+    public: bool | None = None,
+    limit: int | None = None,
+) -> list[NoteSummary]:
+    """The notes of `category` (a code), newest first."""
+    stmt = _filters(
+        select(*_SUMMARY_COLUMNS), lang=lang, product=product, category=category, public=public
+    )
+    return await _summaries(target, stmt, limit)
+
+
+async def notes_since(
+    target: Target,
+    since: date | datetime,
+    *,
+    lang: str | None = None,
+    product: str | None = None,
+    category: str | None = None,
+    public: bool | None = None,
+    limit: int | None = None,
+) -> list[NoteSummary]:
+    """The notes dated on or after the day of `since` (a caller's last visit: a note
+    of that very day may have come after the visit), newest first."""
+    day = since.date() if isinstance(since, datetime) else since
+    stmt = _filters(
+        select(*_SUMMARY_COLUMNS).where(_NOTE.c.date >= day),
+        lang=lang,
+        product=product,
+        category=category,
+        public=public,
+    )
+    return await _summaries(target, stmt, limit)
+
+
+async def get_note(target: Target, number: int, lang: str) -> Note | None:
+    """The note `number` in `lang`, or None."""
+    from bbs.library.store import note_from_row
+
+    stmt = select(_NOTE).where(_NOTE.c.number == number, _NOTE.c.lang == lang)
+    async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
+        row = (await conn.execute(stmt)).mappings().first()
+    return None if row is None else note_from_row(row)
+
+
+async def note_languages(target: Target, number: int) -> list[str]:
+    """The languages note `number` exists in (French first)."""
+    stmt = select(_NOTE.c.lang).where(_NOTE.c.number == number)
+    async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
+        langs = set((await conn.scalars(stmt)).all())
+    return sorted(langs, key=lambda lang: (lang != "fr", lang))
+
+
+async def note_counts(
+    target: Target, *, lang: str | None = None, public: bool | None = None
+) -> Mapping[tuple[str, str], int]:
+    """How many notes each (product, category) pair has; pairs without any left out."""
+    stmt = _filters(
+        select(_NOTE.c.product, _NOTE.c.category, func.count().label("n")).group_by(
+            _NOTE.c.product, _NOTE.c.category
+        ),
+        lang=lang,
+        product=None,
+        category=None,
+        public=public,
+    )
+    async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
+        rows = (await conn.execute(stmt)).all()
+    return {(product, category): n for product, category, n in rows}
