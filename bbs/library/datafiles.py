@@ -220,9 +220,8 @@ def _lines(path: Path) -> list[str]:
         line = line.removesuffix("\r")  # CRLF files
         for char in line:
             if unicodedata.category(char) == "Cc":
-                name = unicodedata.name(char, "") or f"U+{ord(char):04X}"
                 hint = " (use spaces)" if char == "\t" else ""
-                raise LibraryError(f"{path}:{number}: control character {name}{hint}")
+                raise LibraryError(f"{path}:{number}: control character U+{ord(char):04X}{hint}")
         out.append(line)
     return out
 
