@@ -218,8 +218,8 @@ def test_products_and_categories_have_three_names_each() -> None:
     assert {
         *("faq", "bulletin", "maj", "produit", "livre-blanc", "pilote", "demo", "modele"),
     } == CATEGORY_CODES
-    for item in (*PRODUCTS, *CATEGORIES):
-        assert all((item.names.fr, item.names.en, item.names.de))
+    for names in [p.names for p in PRODUCTS] + [c.names for c in CATEGORIES]:
+        assert all((names.fr, names.en, names.de))
     assert product("123-os2").names.fr == "1-2-3 pour OS/2"
     assert category("modele").names.get("en") == "Templates"
     assert {c.code for c in CATEGORIES if c.needs_file} == {"pilote", "demo", "modele"}

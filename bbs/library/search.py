@@ -54,6 +54,9 @@ MARK_CLOSE = "\x03"
 SNIPPET_WIDTH = 150
 """About how many characters of text a snippet shows (two screen lines)."""
 
+MIN_SNIPPET_WIDTH = 20
+"""Narrower widths are widened to this."""
+
 MAX_TERMS = 12
 """Words of a query beyond this many are ignored."""
 
@@ -167,12 +170,14 @@ def snippet(
     title: str = "",
     width: int = SNIPPET_WIDTH,
 ) -> str:
-    """A one-line extract of a note with its matched words marked.
+    """A one-line extract of a note with its matched words marked, at most `width`
+    characters long without the marks.
 
     From the body, around the place where most query words are found together; when
     the body has none, the keywords or the title with theirs; failing all, the
     body's beginning.
     """
+    width = max(width, MIN_SNIPPET_WIDTH)
     flat = " ".join(body.split())
     for source in (flat, ", ".join(keywords), " ".join(title.split())):
         found = _window(source, terms, width)
@@ -211,27 +216,30 @@ def _window(text: str, terms: Sequence[Term], width: int) -> str | None:
     ]
     if not spans:
         return None
+    room = width - 2  # an ellipsis may go at either end
     # The window starting at the match that has the most distinct terms after it.
     best, best_count = 0, 0
     for i, (first, _, _) in enumerate(spans):
-        count = len({term for start, end, term in spans[i:] if end <= first + width})
+        count = len({term for _, end, term in spans[i:] if end <= first + room})
         if count > best_count:
             best, best_count = i, count
     anchor, anchor_end, _ = spans[best]
-    start = max(0, anchor - width // 4)
+    # Some words of context before the anchor; more when the text ends soon after.
+    start = max(0, min(anchor - room // 4, len(text) - room))
     if start > 0:
         space = text.find(" ", start - 1, anchor)
         start = space + 1 if space != -1 else anchor
-    end = start + width
+    end = start + room
     if end >= len(text):
         end = len(text)
     else:
         space = text.rfind(" ", anchor_end, end + 1)
-        end = space if space != -1 else max(end, anchor_end)
+        if space != -1:
+            end = space
     pieces = ["…" if start > 0 else ""]
     at = start
     for first, last, _ in spans:
-        if first >= start and last <= end:
+        if first >= at and last <= end:
             pieces += [text[at:first], MARK_OPEN, text[first:last], MARK_CLOSE]
             at = last
     pieces += [text[at:end], "…" if end < len(text) else ""]
@@ -241,8 +249,8 @@ def _window(text: str, terms: Sequence[Term], width: int) -> str | None:
 def _shorten(text: str, width: int) -> str:
     if len(text) <= width:
         return text
-    space = text.rfind(" ", 0, width + 1)
-    return text[: space if space > 0 else width] + "…"
+    space = text.rfind(" ", 0, width)
+    return text[: space if space > 0 else width - 1] + "…"
 
 
 # --- queries ---------------------------------------------------------------------
