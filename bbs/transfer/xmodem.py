@@ -20,8 +20,12 @@ How the protocol is run here (Forsberg's "XMODEM/YMODEM Protocol Reference", 198
   damaged block is NAKed once the line has gone quiet; a repeat of the last good block
   (its ACK was lost) is ACKed again and dropped; any other block number means the two
   sides are out of step and the transfer is cancelled.
-- End of file: the receiver NAKs the first EOT and ACKs the second (so one line hit
-  that looks like EOT cannot end a file early); the sender resends EOT until ACKed.
+- End of file: the sender resends EOT until it is ACKed; the receiver ACKs the first
+  EOT, as lrzsz does. (The spec's rb NAKs the first EOT to guard against a line hit
+  that looks like one. A telnet line has no line hits, but it has lag: a sender that
+  timed out and repeated a block reads the ACK of the repeat as the ACK of its next
+  transmission, and such a sender takes the NAK's follow-up ACK for its EOT's and
+  leaves, so the NAK-first receiver would wait for a second EOT that never comes.)
 - Cancelling: two CANs in a row from the peer raise `Cancelled`. When we give up, we
   send five CANs and five backspaces (`CANCEL_SEQUENCE`) and raise `TransferError`.
 - XMODEM-1K (`one_k=True`, CRC only, as the spec recommends: a checksum receiver gets
@@ -327,7 +331,6 @@ class BlockReceiver:
         caller ACKs the block it gets (unless streaming) and the EOT.
         """
         errors = 0
-        eot_seen = False
         while True:
             try:
                 kind = await self.reader.byte(self.timing.reply)
@@ -365,11 +368,7 @@ class BlockReceiver:
                     f"block {number} came when {expected & 0xFF} was due: out of step"
                 )
             if kind == EOT:
-                if self.stream or eot_seen:
-                    return None
-                eot_seen = True
-                await self.send(NAK)  # a real EOT is sent again; a line hit is not
-                continue
+                return None
             if kind == CAN:
                 try:
                     after = await self.reader.byte(self.timing.char)

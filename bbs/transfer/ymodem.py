@@ -10,8 +10,13 @@ Both take `timing=` like the XMODEM functions (`bbs.transfer.blocks.Timing`).
 YMODEM is XMODEM/CRC with a block 0 before each file (Forsberg's protocol reference,
 section 4) and the batch ended by an empty block 0::
 
-    receiver C  ->  block 0 "name NUL size mtime mode"  <- ACK, C  ->  data blocks
-    (1024 bytes, the tail in 128) -> EOT <- NAK, EOT <- ACK ... C -> empty block 0 <- ACK
+    receiver                sender
+    C                       block 0: "name NUL size mtime mode"
+    ACK C                   block 1, 2, ... (1024 bytes, the tail in 128), each ACKed
+                            EOT
+    ACK C                   block 0 of the next file ...
+    C (after the last)      block 0 empty
+    ACK
 
 - Header (`encode_header`/`parse_header`): the name, NUL, then the decimal size, the
   modification time in octal seconds and the Unix mode in octal, separated by spaces;
@@ -35,8 +40,10 @@ section 4) and the batch ended by an empty block 0::
 - YMODEM-G: a receiver that asks with G gets every block at once, with no ACK awaited
   except for block 0 and EOT (the sender looks at the line every few blocks for a
   cancel). The sender always honours G. `ymodem_receive(g=True)` asks with G, sends
-  ACK then G after block 0, ACKs the EOT at once, and cancels on the first error of any
+  ACK then G after block 0 (the spec's figure shows G alone; the ACK costs nothing and
+  suits a sender that waits for it), and cancels on the first error of any
   kind (-G cannot retry): the caller gets a TransferError saying so.
+- EOT is ACKed at once, as in `bbs.transfer.xmodem` (which says why not NAK first).
 - Each received file is committed only after its EOT handshake; a failure aborts the
   file in progress (files finished before it stay committed).
 """
