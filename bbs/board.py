@@ -9,6 +9,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bbs.config import Config
 from bbs.directory.model import Directory
@@ -27,6 +28,9 @@ from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
 from bbs.terminal.sauce import render_art, split_sauce
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +96,18 @@ class Board:
     directory: Directory
     index: Index
     art: dict[str, Art]
+    db: AsyncEngine | None = None
+    """The database, for what is not held in memory (the library); None in some tests."""
     sessions: set[Session] = field(default_factory=set)
     stopping: bool = False
 
+    @property
+    def files_dir(self) -> Path:
+        """Where the library's downloadable files are."""
+        return Path(self.config.data_dir) / "files"
+
     @classmethod
-    def build(cls, config: Config, directory: Directory) -> Board:
+    def build(cls, config: Config, directory: Directory, db: AsyncEngine | None = None) -> Board:
         """A board from its configuration and directory; refuses bad menus or strings."""
         menus_dir = Path(config.menus_dir)
         strings = load_strings(menus_dir / "strings")
@@ -110,6 +121,7 @@ class Board:
             directory=directory,
             index=build_index(directory),
             art=load_art(menus_dir / "art"),
+            db=db,
         )
 
     def settings(self) -> SessionSettings:
@@ -200,10 +212,11 @@ async def run_node(
     config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Serve the board until SIGTERM or SIGINT (or `stop` is set), then drain and return."""
+    from bbs.store.db import make_engine
     from bbs.telnet.server import start_server
 
     directory = await read_board_directory(config)
-    board = Board.build(config, directory)
+    board = Board.build(config, directory, make_engine(config.db))
     server = await start_server(config.host, config.port, board.handle, config.connect_maxwait)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
@@ -226,6 +239,8 @@ async def run_node(
     server.close()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
+    if board.db is not None:
+        await board.db.dispose()
 
 
 def serve(config: Config) -> int:

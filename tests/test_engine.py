@@ -30,6 +30,7 @@ class Caller:
     def __init__(self, link: FakeLink) -> None:
         self.link = link
         self.seen = ""
+        self.transcript = ""
 
     def type(self, text: str) -> None:
         self.link.type(text.encode("latin-1"))
@@ -38,12 +39,16 @@ class Caller:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            self.seen += self.link.take().decode("ascii", "replace")
+            chunk = self.link.take().decode("ascii", "replace")
+            self.seen += chunk
+            self.transcript += chunk
             if text in self.seen:
                 found, _, self.seen = self.seen.partition(text)
                 return found + text
             if loop.time() > deadline:
-                raise AssertionError(f"{text!r} never came; last output:\n{self.seen[-1500:]}")
+                raise AssertionError(
+                    f"{text!r} never came; last output:\n{self.transcript[-2500:]}"
+                )
             await asyncio.sleep(0.01)
 
 

@@ -49,7 +49,7 @@ def assert_refused(folder: Path, path: Path, line: int, *words: str) -> None:
 
 
 def test_real_folder_loads(folder: Path) -> None:
-    assert len(load_menus(folder, fake_commands())) == 14
+    assert len(load_menus(folder, fake_commands())) == 15
 
 
 def test_toml_syntax_error(folder: Path) -> None:

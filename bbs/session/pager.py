@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from bbs.session.keys import Key, Resize
 from bbs.session.session import Session
 from bbs.terminal.encoding import encode
+from bbs.terminal.markup import escape
 from bbs.terminal.render import render_lines
 
 
@@ -43,3 +47,74 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
                 break
             if event in (" ", Key.ENTER, Key.PAGE_DOWN, Key.DOWN, "n", "N"):
                 break
+
+
+def _folded(text: str) -> str:
+    """Text compared without case or accents, for searching inside a document."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+async def read_document(session: Session, title: str, markup: str) -> None:
+    """A document a screen at a time, as a reader: Enter/space next, B back, /word finds
+    the next page holding the word, Q quits. Every page says where the reader is.
+    """
+    page_no = 0
+    notice = ""
+    while True:
+        per_page = max(session.caps.rows - 3, 3)
+        lines = render_lines(markup, session.caps)
+        plain = [_folded(strip_controls(line)) for line in lines]
+        pages = max(1, -(-len(lines) // per_page))
+        page_no = min(page_no, pages - 1)
+        await session.clear()
+        await session.send("{title}" + escape(title) + "\n", remember=False)
+        chunk = lines[page_no * per_page : (page_no + 1) * per_page]
+        await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
+        session.remember("{title}" + escape(title) + "\n" + markup)
+        status = session.text("board.reader", page=page_no + 1, pages=pages)
+        if notice:
+            # The full help would no longer fit on the status line: page number only.
+            status = (
+                notice + "  " + session.text("board.reader_page", page=page_no + 1, pages=pages)
+            )
+            notice = ""
+        await session.send("{dim}" + escape(status) + "{/} ", remember=False)
+        event = await session.read_event()
+        if isinstance(event, Resize):
+            continue
+        if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+            await session.send("\n", remember=False)
+            return
+        if event in ("b", "B", Key.PAGE_UP, Key.UP):
+            page_no = max(0, page_no - 1)
+        elif event == "/":
+            word = _folded((await session.read_line("/", max_len=40)).strip())
+            found = _find_page(plain, word, page_no, per_page) if word else None
+            if found is None:
+                notice = session.text("board.reader_not_found")
+            else:
+                page_no = found
+        elif event in (" ", Key.ENTER, Key.PAGE_DOWN, Key.DOWN, "n", "N"):
+            if page_no + 1 >= pages:
+                await session.send("\n", remember=False)
+                return
+            page_no += 1
+
+
+def _find_page(lines: list[str], word: str, current: int, per_page: int) -> int | None:
+    """The next page after `current` (wrapping round) with a line holding `word`."""
+    total = max(1, -(-len(lines) // per_page))
+    for step in range(1, total + 1):
+        candidate = (current + step) % total
+        if any(word in line for line in lines[candidate * per_page : (candidate + 1) * per_page]):
+            return candidate
+    return None
+
+
+def strip_controls(line: str) -> str:
+    """A rendered line without its escape sequences, as the caller reads it."""
+    return _SEQUENCE.sub("", line)
+
+
+_SEQUENCE = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|\([0B])")

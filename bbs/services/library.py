@@ -1,0 +1,312 @@
+"""Library commands: browse notes by product, category or date, search them, read them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+
+from bbs.library import model
+from bbs.library.search import (
+    NoteSummary,
+    get_note,
+    note_languages,
+    notes_by_category,
+    notes_by_product,
+    notes_since,
+    search_notes,
+    to_markup,
+)
+from bbs.services.registry import Command, Context
+from bbs.session.pager import page, read_document
+from bbs.session.session import Session
+from bbs.store.db import StoreError
+from bbs.terminal.markup import escape
+
+log = logging.getLogger(__name__)
+
+NEWEST = 15
+"""Notes listed under "what's new" when the caller gives no date."""
+
+
+async def _unavailable(session: Session) -> None:
+    await session.send("{err}" + escape(session.text("board.db_unavailable")) + "{/}\n")
+    await session.pause()
+
+
+def _note_lang(session: Session) -> str | None:
+    """The note language to prefer: the caller's when notes exist in it."""
+    return session.lang if session.lang in model.NOTE_LANGS else None
+
+
+def _row(summary: NoteSummary, width: int) -> str:
+    """One line of a list of notes: number, language, date, title (cut to the screen)."""
+    room = max(width - 1 - len("  00000 fr 00/00/00 "), 10)
+    title = summary.title if len(summary.title) <= room else summary.title[: room - 3] + "..."
+    return (
+        f"  {{k}}{summary.number:05d}{{/}} {summary.lang} {{dim}}{summary.date:%d/%m/%y}{{/}} "
+        + escape(title)
+    )
+
+
+async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -> None:
+    """List notes and read the ones the caller picks, until Enter alone."""
+    session = ctx.session
+    while True:
+        await session.clear()
+        lines = ["{title}" + escape(title), ""]
+        if not notes:
+            lines.append(escape(session.text("lib.none")))
+        lines += [_row(n, session.caps.cols) for n in notes]
+        lines += ["", "{dim}" + escape(session.text("lib.count", count=len(notes))) + "{/}"]
+        await page(session, "\n".join(lines) + "\n")
+        if not notes:
+            await session.pause()
+            return
+        answer = (
+            await session.read_line(
+                "{h}" + escape(session.text("lib.choose_note")) + "{/} ", max_len=40
+            )
+        ).strip()
+        if not answer:
+            return
+        handled = await ctx.engine.global_command(answer)
+        if handled is not None:
+            return
+        numbers = {n.number for n in notes}
+        if not answer.isdigit() or int(answer) not in numbers:
+            await session.send(
+                "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
+            )
+            await session.pause()
+            continue
+        await read_note(ctx, int(answer))
+
+
+async def read_note(ctx: Context, number: int) -> None:
+    """Show one note in the caller's language when it exists, else in the other one."""
+    session = ctx.session
+    db = ctx.board.db
+    if db is None:
+        await _unavailable(session)
+        return
+    try:
+        langs = await note_languages(db, number)
+        if not langs:
+            await session.send(
+                "{err}" + escape(session.text("lib.unknown_note", number=number)) + "{/}\n"
+            )
+            return
+        lang = session.lang if session.lang in langs else langs[0]
+        note = await get_note(db, number, lang)
+    except StoreError:
+        log.exception("library read failed")
+        await _unavailable(session)
+        return
+    if note is None:
+        return
+    size = None
+    if note.file:
+        path = ctx.board.files_dir / note.file
+        size = path.stat().st_size if path.is_file() else None
+    await read_document(session, note.title, note_markup(session, note, size))
+
+
+def note_markup(session: Session, note: model.Note, file_size: int | None) -> str:
+    """A note as the reader shows it: a header line, the text, the attached file."""
+    lang = session.lang
+    header = session.text(
+        "lib.note_header",
+        number=note.document,
+        product=model.product(note.product).names.get(lang),
+        category=model.category(note.category).names.get(lang),
+        date=note.date.strftime("%d/%m/%Y"),
+    )
+    parts = ["{h}" + escape(header) + "{/}"]
+    if note.lang != lang and lang in model.NOTE_LANGS:
+        other = session.text(f"lib.lang_{note.lang}")
+        parts.append("{dim}" + escape(session.text("lib.other_language", lang=other)) + "{/}")
+    parts += ["", escape(note.body), ""]
+    if note.file:
+        size = "?" if file_size is None else f"{file_size:,}".replace(",", " ")
+        parts.append(
+            "{em}"
+            + escape(
+                session.text("lib.file", file=note.file.upper(), size=size, number=note.document)
+            )
+            + "{/}"
+        )
+    return "\n".join(parts) + "\n"
+
+
+async def _pick(
+    ctx: Context,
+    title: str,
+    prompt: str,
+    choices: Sequence[tuple[str, str]],
+    listing: Callable[[str], Awaitable[list[NoteSummary]]],
+) -> None:
+    """Offer numbered choices (products, categories), then the notes of the one picked."""
+    session = ctx.session
+    if ctx.board.db is None:
+        await _unavailable(session)
+        return
+    while True:
+        await session.clear()
+        lines = ["{title}" + escape(title), ""]
+        lines += [f"  {{k}}{i}{{/}}  {escape(label)}" for i, (_, label) in enumerate(choices, 1)]
+        await page(session, "\n".join(lines) + "\n")
+        answer = (await session.read_line("{h}" + escape(prompt) + "{/} ", max_len=40)).strip()
+        if not answer:
+            return
+        handled = await ctx.engine.global_command(answer)
+        if handled is not None:
+            return
+        if not answer.isdigit() or not 1 <= int(answer) <= len(choices):
+            await session.send("{err}" + escape(session.text("term.invalid")) + "{/}\n")
+            await session.pause()
+            continue
+        code, label = choices[int(answer) - 1]
+        try:
+            notes = await listing(code)
+        except StoreError:
+            log.exception("library listing failed")
+            await _unavailable(session)
+            return
+        await _choose_note(ctx, label, notes)
+
+
+async def by_product(ctx: Context, arg: str | None) -> None:
+    """Notes by product: pick a product, then a note."""
+    session = ctx.session
+    db = ctx.board.db
+    choices = [(p.code, p.names.get(session.lang)) for p in model.PRODUCTS]
+
+    async def listing(code: str) -> list[NoteSummary]:
+        assert db is not None
+        return await notes_by_product(db, code, public=True)
+
+    await _pick(
+        ctx,
+        session.text("lib.products_title"),
+        session.text("lib.choose_product"),
+        choices,
+        listing,
+    )
+
+
+async def by_category(ctx: Context, arg: str | None) -> None:
+    """Notes by category: pick a category, then a note."""
+    session = ctx.session
+    db = ctx.board.db
+    choices = [(c.code, c.names.get(session.lang)) for c in model.CATEGORIES]
+
+    async def listing(code: str) -> list[NoteSummary]:
+        assert db is not None
+        return await notes_by_category(db, code, public=True)
+
+    await _pick(
+        ctx,
+        session.text("lib.categories_title"),
+        session.text("lib.choose_category"),
+        choices,
+        listing,
+    )
+
+
+async def whats_new(ctx: Context, arg: str | None) -> None:
+    """Notes since a date the caller gives (their last visit), or the newest ones."""
+    session = ctx.session
+    db = ctx.board.db
+    if db is None:
+        await _unavailable(session)
+        return
+    while True:
+        answer = (
+            await session.read_line(
+                "{h}" + escape(session.text("lib.since_prompt")) + "{/} ", max_len=12
+            )
+        ).strip()
+        since: date | None = None
+        if answer:
+            try:
+                since = date.fromisoformat(answer)
+            except ValueError:
+                await session.send("{err}" + escape(session.text("lib.bad_date")) + "{/}\n")
+                continue
+        break
+    try:
+        if since is None:
+            notes = await notes_since(db, date(1900, 1, 1), public=True, limit=NEWEST)
+        else:
+            notes = await notes_since(db, since, public=True)
+    except StoreError:
+        log.exception("library listing failed")
+        await _unavailable(session)
+        return
+    await _choose_note(ctx, session.text("lib.new_title"), notes)
+
+
+async def search(ctx: Context, arg: str | None) -> None:
+    """Full-text search of the library: ranked hits with the matched words shown."""
+    session = ctx.session
+    db = ctx.board.db
+    if db is None:
+        await _unavailable(session)
+        return
+    await session.clear()
+    await session.send(
+        "{title}"
+        + escape(session.text("lib.search_title"))
+        + "\n\n"
+        + escape(session.text("lib.search_help"))
+        + "\n"
+    )
+    while True:
+        text = (
+            await session.read_line(
+                "{h}" + escape(session.text("lib.search_prompt")) + "{/} ", max_len=80
+            )
+        ).strip()
+        if not text:
+            return
+        handled = await ctx.engine.global_command(text)
+        if handled is not None:
+            return
+        try:
+            hits = await search_notes(db, text, public=True, snippet_width=session.caps.cols - 8)
+        except StoreError:
+            log.exception("library search failed")
+            await _unavailable(session)
+            return
+        if not hits:
+            await session.send("{warn}" + escape(session.text("lib.none")) + "{/}\n")
+            continue
+        lines = ["", "{dim}" + escape(session.text("lib.count", count=len(hits))) + "{/}"]
+        for hit in hits:
+            lines.append(
+                f"  {{k}}{hit.number:05d}{{/}} {hit.lang} {{dim}}{hit.date:%d/%m/%y}{{/}} "
+                + escape(hit.title)
+            )
+            lines.append("        {dim}" + to_markup(hit.snippet) + "{/}")
+        await page(session, "\n".join(lines) + "\n")
+        answer = (
+            await session.read_line(
+                "{h}" + escape(session.text("lib.choose_note")) + "{/} ", max_len=40
+            )
+        ).strip()
+        if answer.isdigit() and int(answer) in {h.number for h in hits}:
+            await read_note(ctx, int(answer))
+            continue
+        if answer:
+            await session.send(
+                "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
+            )
+
+
+COMMANDS = [
+    Command("lib_products", by_product, "Bibliothèque : par produit"),
+    Command("lib_categories", by_category, "Bibliothèque : par catégorie"),
+    Command("lib_new", whats_new, "Bibliothèque : nouveautés"),
+    Command("lib_search", search, "Bibliothèque : recherche"),
+]
