@@ -379,38 +379,32 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
 
 
 async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> None:
-    """Every case in turn; results appended to `cases` as they come."""
+    """Every case in turn; results appended to `cases` as they come.
+
+    Each board case gets its own fresh database and re-reads the markers, so a case runs
+    the board as it is in the checkout at that moment (others may be landing work).
+    """
     logdir = opts.json_path.parent / "logs"
-    markers: Markers = NO_MARKERS
-    db = ""
-    board_error = ""
+    marker_notes: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="lotus-bench-") as tmp:
-        if "board" in opts.servers:
-            markers, marker_notes = board_markers(procs.REPO)
-            notes.extend(marker_notes)
-            print("preparing the board's database ...", file=sys.stderr, flush=True)
-            try:
-                db = await prepare_board(Path(tmp))
-            except HarnessError as exc:
-                board_error = str(exc)
         for n in opts.sizes:
             for name in opts.servers:
                 print(f"measuring {name} with {n} callers ...", file=sys.stderr, flush=True)
-                if name == "board" and board_error:
-                    cases.append({"server": name, "n": n, "error": board_error})
-                    continue
+                markers: Markers = NO_MARKERS
                 server: Server | None = None
                 try:
-                    server = await (
-                        start_echo(logdir, n, opts.probe)
-                        if name == "echo"
-                        else start_board(logdir, n, db, opts.probe)
-                    )
+                    if name == "echo":
+                        server = await start_echo(logdir, n, opts.probe)
+                    else:
+                        markers, found = board_markers(procs.REPO)
+                        marker_notes.update(f"board N={n}: {note}" for note in found)
+                        workdir = Path(tmp) / f"board-{n}"
+                        workdir.mkdir()
+                        db = await prepare_board(workdir)
+                        server = await start_board(logdir, n, db, opts.probe)
                     case = await measure(opts, server, n, markers)
                 except HarnessError as exc:
                     case = {"server": name, "n": n, "error": str(exc)}
-                    if server is not None:
-                        case["server_log"] = scan_log(server.log)
                 finally:
                     if server is not None:
                         await procs.stop(server.proc)
@@ -418,6 +412,7 @@ async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> N
                     case["server_log"] = scan_log(server.log)
                 cases.append(case)
                 _progress(case)
+    notes.extend(sorted(marker_notes))
 
 
 def _progress(case: dict[str, Any]) -> None:
