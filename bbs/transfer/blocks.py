@@ -240,7 +240,8 @@ async def cancelling_on_failure(channel: Channel) -> AsyncIterator[None]:
     """Run a transfer; if it fails on our side, tell the peer with the CAN sequence.
 
     The peer's own cancel (Cancelled) is not answered. A cancelled task queues the CAN
-    sequence without waiting and lets the cancellation go on.
+    sequence without waiting and lets the cancellation go on. A file error on our side
+    (disk full, unreadable file) becomes a TransferError with its one-line reason.
     """
     try:
         yield
@@ -249,6 +250,9 @@ async def cancelling_on_failure(channel: Channel) -> AsyncIterator[None]:
     except asyncio.CancelledError:
         cancel_now(channel)
         raise
+    except OSError as e:
+        await send_cancel(channel)
+        raise TransferError(f"file error: {e.strerror or e}") from e
     except Exception:
         await send_cancel(channel)
         raise

@@ -354,3 +354,20 @@ class _MemorySink:
 
     def abort(self) -> None:
         self.state = "aborted"
+
+
+async def test_a_disk_error_becomes_a_transfer_error() -> None:
+    class FullDisk(_MemorySink):
+        def write(self, data: bytes) -> None:
+            raise OSError(28, "No space left on device")
+
+    ours, theirs = line()
+    sink = FullDisk()
+    results = await both(
+        xmodem_send(theirs, every_byte(1000), timing=FAST),
+        xmodem_receive(ours, sink, timing=FAST),
+    )
+    assert isinstance(results[0], Cancelled)
+    assert isinstance(results[1], TransferError)
+    assert str(results[1]) == "file error: No space left on device"
+    assert sink.state == "aborted"
