@@ -33,11 +33,15 @@ How the protocol is run here (Forsberg's "XMODEM/YMODEM Protocol Reference", 198
   SOH blocks (a single STX block if more than 896 bytes are left), as lrzsz does.
 - Padding: the last block is filled with SUB (0x1A). XMODEM carries no length, so the
   receiver cannot tell padding from data: `xmodem_receive` keeps every byte it is sent,
-  and a file of n bytes arrives as n bytes plus SUB up to the next multiple of 128
-  (both with and without 1K blocks, given the tail rule above; a file of 0 bytes sends
-  no block at all). YMODEM carries the length and restores files exactly.
+  as lrzsz's `rx` does. A file of n bytes sent by `xmodem_send` (or `sx`, `sx -k`)
+  arrives as n bytes plus SUB up to the next multiple of 128, with or without 1K
+  blocks given the tail rule above; a file of 0 bytes sends no block at all and
+  arrives empty. YMODEM carries the length and restores files exactly.
 - The receiver commits the sink only after the EOT handshake and aborts it on any
-  failure, including task cancellation (which also sends our CAN sequence).
+  failure, including task cancellation (which also sends our CAN sequence). XMODEM
+  cannot resume: received data is written from the start whatever `Sink.offset` says.
+- Each call reads the channel through its own buffer; bytes the peer sends after the
+  transfer's last exchange (a repeated EOT, a stray key) may be read and dropped.
 
 `BlockSender`, `BlockReceiver`, `send_stream` and `receive_stream` are the building
 blocks YMODEM layers its batch on (`bbs.transfer.ymodem`).
