@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
@@ -37,6 +38,8 @@ class TelnetClient:
         self.subnegotiations: list[bytes] = []
         self.data = bytearray()
         self._ttype_index = 0
+        self.sink: Callable[[bytes], None] | None = None
+        """When set, in-band data goes here instead of `data` (a transfer program's input)."""
         self._task = asyncio.create_task(self._pump())
         self._more = asyncio.Event()
 
@@ -83,18 +86,30 @@ class TelnetClient:
             self._more.set()
 
     def _parse(self, buf: bytes) -> bytes:
+        inband = bytearray()
+        try:
+            return self._scan(buf, inband)
+        finally:
+            if inband:
+                if self.sink is not None:
+                    self.sink(bytes(inband))
+                else:
+                    self.data += inband
+
+    def _scan(self, buf: bytes, inband: bytearray) -> bytes:
         i = 0
         while i < len(buf):
-            b = buf[i]
-            if b != IAC:
-                self.data.append(b)
-                i += 1
-                continue
+            iac = buf.find(IAC, i)
+            if iac < 0:
+                inband += buf[i:]
+                return b""
+            inband += buf[i:iac]
+            i = iac
             if i + 1 >= len(buf):
                 break
             verb = buf[i + 1]
             if verb == IAC:
-                self.data.append(IAC)
+                inband.append(IAC)
                 i += 2
             elif verb in (DO, DONT, WILL, WONT):
                 if i + 2 >= len(buf):

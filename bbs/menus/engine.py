@@ -131,7 +131,7 @@ class Engine:
         return False
 
     async def global_command(self, text: str) -> bool | None:
-        """Run a command valid at any prompt (GO, HELP, LANG, BYE); None when `text` is none.
+        """Run a command valid at any prompt (GO, HELP, LANG, DL, UL, BYE); None if it is none.
 
         Returns whether the current menu should be drawn again.
         """
@@ -145,6 +145,16 @@ class Engine:
             return False
         if word == "LANG":
             return await self.set_language(argument)
+        if word == "DL":
+            from bbs.services.transfers import download
+
+            await download(self.ctx, argument)
+            return False
+        if word == "UL":
+            from bbs.services.transfers import upload
+
+            await upload(self.ctx, argument)
+            return False
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bbs.services.registry import Command, Context
+from bbs.services.transfers import PROTOCOLS
 from bbs.session.session import Session
 from bbs.terminal.caps import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, SPEEDS, Encoding, Tier
 from bbs.terminal.markup import escape
@@ -28,6 +29,7 @@ def settings_screen(session: Session) -> str:
         (t("term.bits"), "8" if caps.eight_bit else "7"),
         (t("term.speed"), _speed(session, caps.baud)),
         (t("term.hotkeys"), on_off[session.hotkeys]),
+        (t("term.protocol"), PROTOCOLS[session.protocol].name),
         (t("term.language"), session.lang.upper()),
     ]
     width = max(len(label) for label, _ in rows)
@@ -43,6 +45,7 @@ def settings_screen(session: Session) -> str:
         ("4", t("term.change_bits")),
         ("5", t("term.change_speed")),
         ("6", t("term.change_hotkeys")),
+        ("7", t("term.change_protocol")),
         ("Q", t("term.back")),
     ]
     lines += [f"  {{k}}{key}{{/}}  {escape(label)}" for key, label in choices]
@@ -111,6 +114,12 @@ async def change(session: Session, choice: str) -> bool:
             return False
     elif choice == "6":
         session.hotkeys = not session.hotkeys
+    elif choice == "7":
+        options = ", ".join(f"{k}={p.name}" for k, p in PROTOCOLS.items())
+        answer = (await _ask(session, "term.ask_protocol", options=options)).upper()
+        if answer not in PROTOCOLS:
+            return False
+        session.protocol = answer
     else:
         return False
     return True
@@ -125,7 +134,7 @@ async def terminal_settings(ctx: Context, arg: str | None) -> None:
         answer = await session.read_line(
             "{h}" + escape(session.text("board.prompt")) + "{/} ",
             max_len=40,
-            instant=(lambda ch: ch.upper() in "123456Q") if session.hotkeys else None,
+            instant=(lambda ch: ch.upper() in "1234567Q") if session.hotkeys else None,
         )
         choice = answer.strip().upper()
         if choice in ("Q", ""):

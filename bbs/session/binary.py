@@ -22,6 +22,7 @@ class SessionChannel:
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(_QUEUE_CHUNKS)
         self._buffer = bytearray()
         self._eof = False
+        self._unpaced = 0
 
     @property
     def queue(self) -> asyncio.Queue[bytes]:
@@ -45,10 +46,15 @@ class SessionChannel:
         """Bytes to the caller; telnet doubles IAC on the way."""
         if not self._session.link.is_closing():
             self._session.link.write(data)
+            self._unpaced += len(data)
 
     async def drain(self) -> None:
-        """Wait for the caller to take what was sent (the transport's flow control)."""
+        """Wait for the caller to take what was sent, and keep to the emulated modem speed."""
         await self._session.link.drain()
+        baud = self._session.caps.baud
+        if baud and self._unpaced:
+            sent, self._unpaced = self._unpaced, 0
+            await self._session.sleep(sent * 10 / baud)
 
 
 @contextlib.asynccontextmanager

@@ -91,6 +91,8 @@ class Session:
         self.lang = lang
         self.node = node
         self.hotkeys = False
+        self.protocol = "Z"
+        """The caller's default transfer protocol letter (X, C, 1K, Y, G or Z)."""
         """Single-key menu choices instead of a word ended with Enter."""
         self.where = ""
         """The menu or area the caller is in, for logs and later for "who is online"."""
