@@ -191,7 +191,7 @@ async def test_hostile_queries_raise_nothing(engine: AsyncEngine) -> None:
 
 
 async def test_random_queries_raise_nothing(engine: AsyncEngine) -> None:
-    alphabet = "ab é\"'*-%_:^(){}[]\\;|&!<>~.,+=@#$?/\t\n\x00œ"
+    alphabet = "ab é\"'*-%_:^(){}[]\\;|&!<>~.,+=@#$?/\t\n\x00œ²ǅⅫ〇ª·ʼﬁ𝟙ßİ中\u0301\u200b"
     rng = random.Random(1995)
     for _ in range(150):
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))

@@ -44,6 +44,7 @@ from bbs.directory.text import fold, words
 from bbs.library.model import Note
 from bbs.store.db import engine_scope, is_sqlite, transaction
 from bbs.store.schema import SEARCH_INDEX_TABLE, LibraryNoteRow
+from bbs.terminal.markup import escape
 
 MARK_OPEN = "\x02"
 """Starts a matched word in a snippet."""
@@ -188,8 +189,6 @@ def snippet(
 
 def to_markup(snippet: str) -> str:
     """A snippet as board markup: text escaped, matched words in ``{em}``."""
-    from bbs.terminal.markup import escape
-
     out = escape(snippet)
     return out.replace(MARK_OPEN, "{em}").replace(MARK_CLOSE, "{/}")
 
