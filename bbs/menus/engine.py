@@ -155,6 +155,16 @@ class Engine:
 
             await upload(self.ctx, argument)
             return False
+        if word == "TAG":
+            from bbs.services.transfers import tag
+
+            await tag(self.ctx, argument)
+            return False
+        if word == "CAP":
+            from bbs.services.transfers import capture
+
+            await capture(self.ctx, argument)
+            return False
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()
         return None

@@ -71,23 +71,17 @@ async def _say(session: Session, style: str, key: str, **values: object) -> None
     await session.send("{" + style + "}" + escape(session.text(key, **values)) + "{/}\n")
 
 
-async def download(ctx: Context, argument: str) -> None:
-    """`DL number [protocol]`: send a document (and the file that goes with it)."""
+MAX_TAGGED = 20
+"""Documents a caller may tag for one batch download."""
+
+
+async def _fetch_note(ctx: Context, number: int) -> model.Note | None:
+    """Note `number` in the caller's language when it exists; None (said) otherwise."""
     session = ctx.session
-    words = argument.upper().split()
-    if not words or not words[0].isdigit() or len(words) > 2:
-        await _say(session, "err", "xfer.dl_usage")
-        return
-    letter = words[1] if len(words) == 2 else session.protocol
-    protocol = PROTOCOLS.get(letter)
-    if protocol is None:
-        await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(PROTOCOLS))
-        return
     db = ctx.board.db
     if db is None:
         await _say(session, "err", "board.db_unavailable")
-        return
-    number = int(words[0])
+        return None
     try:
         langs = await note_languages(db, number)
         note = (
@@ -98,25 +92,100 @@ async def download(ctx: Context, argument: str) -> None:
     except StoreError:
         log.exception("download lookup failed")
         await _say(session, "err", "board.db_unavailable")
-        return
+        return None
     if note is None:
-        await _say(session, "err", "xfer.unknown", number=words[0][:8])
+        await _say(session, "err", "xfer.unknown", number=number)
+    return note
+
+
+def _files_for(ctx: Context, note: model.Note, scratch: Path) -> list[OutFile]:
+    """The note as a text file, then the file that goes with it (if any)."""
+    text = scratch / f"{note.number:05d}{note.lang.upper()}.TXT"
+    text.write_bytes(note_text(note))
+    files = [OutFile(text.name, text)]
+    if note.file:
+        attached = ctx.board.files_dir / note.file
+        if attached.is_file():
+            files.append(OutFile(note.file.upper(), attached))
+    return files
+
+
+async def download(ctx: Context, argument: str) -> None:
+    """`DL number [protocol]` sends a document and its file; `DL [protocol]` the tagged ones."""
+    session = ctx.session
+    words = argument.upper().split()
+    numbers: list[int]
+    if words and words[0].isdigit() and len(words) <= 2:
+        numbers, letter = [int(words[0])], words[1] if len(words) == 2 else session.protocol
+    elif len(words) <= 1 and session.tagged:
+        numbers, letter = list(session.tagged), words[0] if words else session.protocol
+    else:
+        await _say(session, "err", "xfer.dl_usage")
         return
+    protocol = PROTOCOLS.get(letter)
+    if protocol is None:
+        await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(PROTOCOLS))
+        return
+    if len(numbers) > 1 and not protocol.batch:
+        await _say(session, "err", "xfer.batch_only")
+        return
+    notes = []
+    for number in numbers:
+        note = await _fetch_note(ctx, number)
+        if note is None:
+            return
+        notes.append(note)
     with tempfile.TemporaryDirectory(prefix="bbs-dl-") as scratch:
-        text = Path(scratch) / f"{note.number:05d}{note.lang.upper()}.TXT"
-        text.write_bytes(note_text(note))
-        files = [OutFile(text.name, text)]
-        if note.file:
-            attached = ctx.board.files_dir / note.file
-            if attached.is_file():
-                files.append(OutFile(note.file.upper(), attached))
+        files = [f for note in notes for f in _files_for(ctx, note, Path(scratch))]
         if not protocol.batch:
             # One file per XMODEM transfer: the attached file when there is one.
             files = files[-1:]
-        await _send(ctx, protocol, files)
+        if await _send(ctx, protocol, files) and len(numbers) > 1:
+            session.tagged.clear()
 
 
-async def _send(ctx: Context, protocol: Protocol, files: list[OutFile]) -> None:
+async def tag(ctx: Context, argument: str) -> None:
+    """`TAG number` marks a document for a batch download; `TAG` lists, `TAG -` clears."""
+    session = ctx.session
+    word = argument.strip()
+    if word in ("-", "0"):
+        session.tagged.clear()
+    elif word:
+        if not word.isdigit():
+            await _say(session, "err", "xfer.tag_usage")
+            return
+        number = int(word)
+        if number not in session.tagged:
+            if len(session.tagged) >= MAX_TAGGED:
+                await _say(session, "err", "xfer.tag_full", limit=MAX_TAGGED)
+                return
+            if await _fetch_note(ctx, number) is None:
+                return
+            session.tagged.append(number)
+    listed = " ".join(f"{n:05d}" for n in session.tagged) or "-"
+    await _say(session, "h", "xfer.tagged", numbers=listed)
+
+
+async def capture(ctx: Context, argument: str) -> None:
+    """`CAP number`: the note as plain text between a start and a stop prompt, for
+    terminals that can only capture what scrolls by."""
+    session = ctx.session
+    word = argument.strip()
+    if not word.isdigit():
+        await _say(session, "err", "xfer.cap_usage")
+        return
+    note = await _fetch_note(ctx, int(word))
+    if note is None:
+        return
+    await _say(session, "em", "xfer.capture_start")
+    await session.pause()
+    text = note_text(note).decode("cp437").replace("\r\n", "\n")
+    await session.send(escape(text), remember=False)
+    await _say(session, "em", "xfer.capture_end")
+
+
+async def _send(ctx: Context, protocol: Protocol, files: list[OutFile]) -> bool:
+    """Announce, run and report one transfer; whether it completed."""
     session = ctx.session
     total = sum(f.size for f in files)
     for f in files:
@@ -141,15 +210,16 @@ async def _send(ctx: Context, protocol: Protocol, files: list[OutFile]) -> None:
             await _run_send(protocol, channel, files)
     except Cancelled:
         await _say(session, "warn", "xfer.cancelled")
-        return
+        return False
     except TransferError as problem:
         log.info("%s: %s download failed: %s", session.link.peer, protocol.name, problem)
         await _say(session, "err", "xfer.failed", reason=str(problem)[:120])
-        return
+        return False
     elapsed = max(time.monotonic() - started, 0.001)
     await _say(
         session, "ok", "xfer.done", size=total, seconds=f"{elapsed:.1f}", cps=int(total / elapsed)
     )
+    return True
 
 
 async def _run_send(protocol: Protocol, line: Channel, files: list[OutFile]) -> None:

@@ -92,6 +92,8 @@ class Session:
         self.node = node
         self.hotkeys = False
         self.protocol = "Z"
+        self.tagged: list[int] = []
+        """Documents tagged for one batch download."""
         """The caller's default transfer protocol letter (X, C, 1K, Y, G or Z)."""
         """Single-key menu choices instead of a word ended with Enter."""
         self.where = ""

@@ -15,6 +15,8 @@ from bbs.library.datafiles import read_library
 from bbs.services.transfers import note_text
 from bbs.store.load import load_dir
 from bbs.store.migrate import upgrade
+from bbs.terminal.caps import Encoding
+from bbs.terminal.encoding import encode_as
 from tests.e2e.harness import running_board
 from tests.telnet_client import Script, TelnetClient
 from tests.transfer.peers import LRZSZ
@@ -159,5 +161,49 @@ async def test_bad_dl_commands_change_nothing(board: Config) -> None:
         client.type("GO FAX\r")
         screen = await client.wait_for(b"Fax sur demande")
         assert b"Traceback" not in screen and b"Error" not in screen
+    finally:
+        client.close()
+
+
+async def test_tagged_documents_go_as_one_zmodem_batch(
+    board: Config, tmp_path: Path, library: object
+) -> None:
+    with_files = [n for n in library.notes if n.file and n.lang == "fr"]  # type: ignore[attr-defined]
+    first, second = with_files[0], with_files[1]
+    client = await at_menu(board.port)
+    try:
+        client.type("DL X\r")
+        await client.wait_for(b"Usage : DL")
+        client.type(f"TAG {first.number}\r")
+        await client.wait_for(f"{first.number:05d}. DL Z".encode())
+        client.type(f"TAG {second.number}\r")
+        await client.wait_for(f"{second.number:05d}. DL Z".encode())
+        client.type("DL X\r")
+        await client.wait_for(b"ne partent ensemble")
+        client.type("DL Z\r")
+        code = await relay_to(client, b"annuler.\r\n", "rz", "-y", cwd=tmp_path)
+        assert code == 0
+        names = {p.name.lower() for p in tmp_path.iterdir()}
+        for note in (first, second):
+            assert f"{note.number:05d}fr.txt" in names
+            assert note.file.lower() in names
+        await client.wait_for(b"Transfert termine", 10)
+        client.type("TAG\r")
+        await client.wait_for(b"Documents marques : -.")
+    finally:
+        client.close()
+
+
+async def test_capture_sends_the_text_between_prompts(board: Config, library: object) -> None:
+    note = next(n for n in library.notes if n.lang == "fr")  # type: ignore[attr-defined]
+    client = await at_menu(board.port)
+    try:
+        client.type(f"CAP {note.number}\r")
+        await client.wait_for(b"Ouvrez la capture")
+        client.type("\r")
+        text = await client.wait_for(b"vous pouvez fermer la capture")
+        assert f"Document {note.number:05d}".encode() in text
+        first_line = next(line for line in note.body.splitlines() if line.strip())
+        assert encode_as(first_line, Encoding.ASCII)[:20] in text
     finally:
         client.close()
