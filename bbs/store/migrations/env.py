@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bbs.store.db import StoreError, database_url, engine_scope, transaction
-from bbs.store.schema import Base
+from bbs.store.schema import Base, include_object
 
 config = context.config
 
@@ -29,6 +29,7 @@ def run_on(connection: Connection) -> None:
         # SQLite alters most things only by rebuilding the table: batch mode does that.
         render_as_batch=sqlite,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -68,6 +69,7 @@ def _run_offline(url: str) -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         render_as_batch=full.get_backend_name() == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
