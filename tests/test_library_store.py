@@ -107,7 +107,7 @@ async def test_a_second_identical_load_changes_nothing(store_url: str, tmp_path:
     before = await dump(store_url)
     again = await load(store_url, library)
     assert not again.changed, again.summary()
-    assert again.summary() == "directory unchanged"
+    assert again.summary() == "data unchanged"
     assert library_counts(again) == {"library_file": (0, 0, 0), "library_note": (0, 0, 0)}
     assert await dump(store_url) == before
 

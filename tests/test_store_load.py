@@ -110,7 +110,7 @@ async def test_a_second_identical_load_changes_nothing(store_url: str) -> None:
     assert not second.changed
     assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
     assert set(second.tables) == {spec.name for spec in DIRECTORY_TABLES} | {"meta"}
-    assert second.summary() == "directory unchanged"
+    assert second.summary() == "data unchanged"
     assert second.checksum == first.checksum
     # Same rows, same ids, and the load time of the first load.
     assert await dump(store_url) == before

@@ -76,14 +76,14 @@ class LoadReport:
     def summary(self) -> str:
         """One line for the operator: totals, then the tables that changed."""
         if not self.changed:
-            return "directory unchanged"
+            return "data unchanged"
         parts = [
             f"{name} +{t.inserted} ~{t.updated} -{t.deleted}"
             for name, t in self.tables.items()
             if t.changed
         ]
         return (
-            f"directory loaded: {self.inserted} inserted, {self.updated} updated, "
+            f"data loaded: {self.inserted} inserted, {self.updated} updated, "
             f"{self.deleted} deleted ({', '.join(parts)})"
         )
 
