@@ -5,7 +5,9 @@
 server. Two probes are added, both cheap: a ``gc.callbacks`` hook timing every collection,
 and a task that wakes every 10 ms and notes how late it is (the loop's stall).
 
-SIGUSR1 resets the figures; SIGUSR2 prints them as one line on stderr::
+Collections are timed both on the wall clock (what callers feel, descheduling included) and
+in thread CPU time (the collector's own work). SIGUSR1 resets the figures; SIGUSR2 prints
+them as one line on stderr::
 
     BENCHPROBE {"loop_lag_max_ms": ..., "gc": {"2": {"count": ..., "max_ms": ...}}, ...}
 """
@@ -31,22 +33,28 @@ class Probe:
     def __init__(self) -> None:
         self.reset()
         self._gc_start = 0.0
+        self._gc_cpu = 0.0
 
     def reset(self) -> None:
         self.since = time.monotonic()
         self.lag_max = 0.0
         self.lag_over = {10: 0, 50: 0, 250: 0}
-        self.gc: dict[int, list[float]] = {0: [0, 0.0, 0.0], 1: [0, 0.0, 0.0], 2: [0, 0.0, 0.0]}
+        # generation -> [count, wall total, wall max, CPU total, CPU max] (seconds)
+        self.gc: dict[int, list[float]] = {g: [0, 0.0, 0.0, 0.0, 0.0] for g in (0, 1, 2)}
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._gc_start = time.perf_counter()
+            self._gc_cpu = time.thread_time()
             return
         took = time.perf_counter() - self._gc_start
-        entry = self.gc.setdefault(int(info.get("generation", 2)), [0, 0.0, 0.0])
+        cpu = time.thread_time() - self._gc_cpu
+        entry = self.gc.setdefault(int(info.get("generation", 2)), [0, 0.0, 0.0, 0.0, 0.0])
         entry[0] += 1
         entry[1] += took
         entry[2] = max(entry[2], took)
+        entry[3] += cpu
+        entry[4] = max(entry[4], cpu)
 
     def on_lag(self, lag: float) -> None:
         self.lag_max = max(self.lag_max, lag)
@@ -60,8 +68,14 @@ class Probe:
             "loop_lag_max_ms": self.lag_max * 1000,
             "loop_lag_over_ms": {str(k): v for k, v in self.lag_over.items()},
             "gc": {
-                str(gen): {"count": int(c), "total_ms": t * 1000, "max_ms": m * 1000}
-                for gen, (c, t, m) in self.gc.items()
+                str(gen): {
+                    "count": int(c),
+                    "total_ms": t * 1000,
+                    "max_ms": m * 1000,
+                    "cpu_total_ms": ct * 1000,
+                    "cpu_max_ms": cm * 1000,
+                }
+                for gen, (c, t, m, ct, cm) in self.gc.items()
             },
             "gc_frozen": gc.get_freeze_count(),
             "gc_tracked": len(gc.get_objects()),

@@ -103,6 +103,13 @@ def results_table(cases: Sequence[Case]) -> str:
     return table(rows, header, right=set(range(len(header))) - {1})
 
 
+def _gc_share(probe: dict[str, Any], cpu: float | None) -> str:
+    """The collector's CPU time as a share of the server's, during the rounds."""
+    gens = (probe.get("gc") or {}).values()
+    spent = sum(g.get("cpu_total_ms", 0.0) for g in gens) / 1000
+    return f"{spent / cpu * 100:.0f}%" if cpu and gens else "-"
+
+
 def diagnostics_table(cases: Sequence[Case]) -> str:
     """Where the time goes: arrival, GO, the server's own stalls and GC, the harness's lag."""
     header = [
@@ -112,6 +119,7 @@ def diagnostics_table(cases: Sequence[Case]) -> str:
         "GO p50/p99/max ms",
         "srv stall max ms",
         "GC gen2 n/max ms",
+        "GC CPU",
         "GC objs/caller",
         "client lag ms",
         "other CPU",
@@ -142,6 +150,7 @@ def diagnostics_table(cases: Sequence[Case]) -> str:
                 ),
                 _num(probe.get("loop_lag_max_ms")),
                 f"{gen2['count']}/{gen2['max_ms']:.0f}" if gen2 else "-",
+                _gc_share(probe, case.get("server_cpu_s")),
                 _num(case.get("gc_objects_per_caller"), ".0f"),
                 _num(lag if done or connected else None),
                 "-" if other is None else f"{other * 100:.0f}%",
@@ -285,7 +294,8 @@ def render(
         "screen (echo: line -> echoed line + prompt); max = the worst stall a caller saw.\n"
         "RSS/caller: (server VmRSS, all callers idle at a prompt - before) / callers.\n"
         "GO: 'GO ANNUAIRE' -> directory prompt. srv stall / GC: measured inside the server\n"
-        "during the rounds. client lag: the callers' own loop lateness (a floor for latency).\n"
+        "during the rounds (GC CPU: the collector's share of the server's CPU time).\n"
+        "client lag: the callers' own loop lateness (a floor for latency).\n"
         "other CPU: what other processes on the machine used meanwhile (noise)."
     )
     body = results_table(cases) if cases else "(no case finished)"
