@@ -36,9 +36,14 @@ class Config:
     max_line: int = 256
     """Longest input line a caller may type."""
     log_level: str = "INFO"
+    upload_dir: str = "var/uploads"
+    """Where files callers send are kept (under generated names)."""
+    upload_max_bytes: int = 16 * 1024 * 1024
+    upload_min_free_bytes: int = 64 * 1024 * 1024
+    """Uploads stop when the disk would have less free space than this."""
 
 
-_INTS = {"port", "baud", "max_line"}
+_INTS = {"port", "baud", "max_line", "upload_max_bytes", "upload_min_free_bytes"}
 _FLOATS = {"idle_timeout", "connect_maxwait", "probe_timeout", "shutdown_grace"}
 
 

@@ -73,6 +73,7 @@ def fake_commands() -> dict[str, CommandSpec]:
         "lib_categories": StaticCommand(),
         "lib_new": StaticCommand(),
         "lib_search": StaticCommand(),
+        "upload": StaticCommand(),
     }
 
 

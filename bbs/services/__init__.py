@@ -12,10 +12,12 @@ def build_commands(directory: Directory) -> dict[str, Command]:
     from bbs.services import help as help_cmds
     from bbs.services import library as library_cmds
     from bbs.services import terminal as term_cmds
+    from bbs.services import transfers as transfer_cmds
 
     commands = [
         *dir_cmds.commands(directory),
         *library_cmds.COMMANDS,
+        *transfer_cmds.COMMANDS,
         term_cmds.COMMAND,
         help_cmds.COMMAND,
     ]

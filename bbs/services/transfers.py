@@ -10,14 +10,15 @@ from pathlib import Path
 
 from bbs.library import model
 from bbs.library.search import get_note, note_languages
-from bbs.services.registry import Context
+from bbs.services.registry import Command, Context
 from bbs.session.binary import binary_line
 from bbs.session.session import Session
 from bbs.store.db import StoreError
 from bbs.terminal.caps import Encoding
 from bbs.terminal.encoding import encode_as
 from bbs.terminal.markup import escape
-from bbs.transfer.channel import Cancelled, Channel, OutFile, TransferError
+from bbs.transfer.channel import Cancelled, Channel, OutFile, Sink, TransferError
+from bbs.transfer.uploads import UploadArea, UploadError, sanitize_name
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,123 @@ async def _run_send(protocol: Protocol, line: Channel, files: list[OutFile]) -> 
         await zmodem_send(line, files)
 
 
+UPLOAD_PROTOCOLS = ("Z", "Y", "G", "X", "C", "1K")
+
+
+def accepts_upload(ctx: Context) -> bool:
+    """Whether the screen the caller is on takes a file: its menu offers `cmd:upload`."""
+    menu = ctx.engine.current
+    return any(item.action.kind == "cmd" and item.action.target == "upload" for item in menu.items)
+
+
 async def upload(ctx: Context, argument: str) -> None:
-    """`UL [Y|Z]`: only screens that take a file (an incident, later) accept one."""
-    await _say(ctx.session, "warn", "xfer.no_upload_here")
+    """`UL [protocol]`: send files to the board, where the current screen accepts them."""
+    if not accepts_upload(ctx):
+        await _say(ctx.session, "warn", "xfer.no_upload_here")
+        return
+    await receive_files(ctx, argument)
+
+
+async def deposit(ctx: Context, arg: str | None) -> None:
+    """The deposit screen: examples for the specialists, sent with the caller's protocol."""
+    session = ctx.session
+    await _say(session, "h", "xfer.deposit_intro", limit=ctx.board.config.upload_max_bytes)
+    answer = (
+        await session.read_line(
+            "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",
+            max_len=4,
+        )
+    ).strip()
+    await receive_files(ctx, answer)
+
+
+async def receive_files(ctx: Context, argument: str) -> None:
+    """Receive files into the upload area by the protocol named (the caller's default)."""
+    session = ctx.session
+    config = ctx.board.config
+    letter = argument.strip().upper() or session.protocol
+    protocol = PROTOCOLS.get(letter)
+    if protocol is None or letter not in UPLOAD_PROTOCOLS:
+        await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(UPLOAD_PROTOCOLS))
+        return
+    area = UploadArea(
+        Path(config.upload_dir),
+        max_file_size=config.upload_max_bytes,
+        min_free_bytes=config.upload_min_free_bytes,
+    )
+    await _say(session, "em", "xfer.send_now", protocol=protocol.name)
+    session.where = f"envoi {protocol.name}"
+    started = time.monotonic()
+    door = _Skipping(area)
+    try:
+        async with binary_line(session) as channel:
+            await _run_receive(protocol, channel, door)
+    except UploadError as refused:
+        log.info("%s: upload refused (%s): %s", session.link.peer, refused.code, refused)
+        await _say(session, "err", f"xfer.refused_{refused.code}")
+    except Cancelled:
+        await _say(session, "warn", "xfer.cancelled")
+    except TransferError as problem:
+        log.info("%s: %s upload failed: %s", session.link.peer, protocol.name, problem)
+        await _say(session, "err", "xfer.failed", reason=str(problem)[:120])
+    elapsed = max(time.monotonic() - started, 0.001)
+    for name, code in door.refused:
+        log.info("%s: upload of %r skipped (%s)", session.link.peer, name, code)
+        await _say(session, "err", f"xfer.skipped_{code}", name=name)
+    for received in area.received:
+        log.info(
+            "%s: received %s (%d bytes) as %s",
+            session.link.peer,
+            received.name,
+            received.size,
+            received.id,
+        )
+        await _say(session, "ok", "xfer.received", name=received.name, size=received.size)
+    if area.received:
+        total = sum(r.size for r in area.received)
+        await _say(
+            session,
+            "ok",
+            "xfer.done",
+            size=total,
+            seconds=f"{elapsed:.1f}",
+            cps=int(total / elapsed),
+        )
+
+
+class _Skipping:
+    """The upload area as a receiver sees it: files refused at the door are skipped (the
+    sender goes on with the next one) and remembered to tell the caller."""
+
+    def __init__(self, area: UploadArea) -> None:
+        self.area = area
+        self.refused: list[tuple[str, str]] = []
+
+    def open(self, name: str, size: int | None, mtime: int | None) -> Sink | None:
+        try:
+            return self.area.open(name, size, mtime)
+        except UploadError as refused:
+            if refused.code not in ("too_big", "too_many"):
+                raise
+            self.refused.append((sanitize_name(name), refused.code))
+            return None
+
+
+async def _run_receive(protocol: Protocol, line: Channel, door: _Skipping) -> None:
+    area = door.area
+    if protocol.letter in ("X", "C", "1K"):
+        from bbs.transfer.xmodem import xmodem_receive
+
+        sink = area.open("xmodem.bin", None, None)
+        await xmodem_receive(line, sink, crc=protocol.letter != "X")
+    elif protocol.letter in ("Y", "G"):
+        from bbs.transfer.ymodem import ymodem_receive
+
+        await ymodem_receive(line, door, g=protocol.letter == "G")
+    else:
+        from bbs.transfer.zmodem import zmodem_receive
+
+        await zmodem_receive(line, door)
+
+
+COMMANDS = [Command("upload", deposit, "Dépôt de fichiers pour les spécialistes")]

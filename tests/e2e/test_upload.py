@@ -1,0 +1,140 @@
+"""Uploads as a caller makes them: UL on a screen that takes files, lrzsz sending through telnet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bbs.config import Config
+from bbs.store.load import load_dir
+from bbs.store.migrate import upgrade
+from tests.e2e.harness import running_board
+from tests.e2e.test_download import at_menu, relay_to
+from tests.transfer.peers import every_byte
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def board(tmp_path: Path) -> AsyncIterator[Config]:
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    await upgrade(url)
+    await load_dir(url, ROOT / "data")
+    config = replace(
+        Config(),
+        db=url,
+        data_dir=str(ROOT / "data"),
+        menus_dir=str(ROOT / "menus"),
+        probe_timeout=0.3,
+        shutdown_grace=0.2,
+        upload_dir=str(tmp_path / "uploads"),
+        upload_max_bytes=2 * 1024 * 1024,
+        upload_min_free_bytes=1024,
+    )
+    async with running_board(config) as running:
+        yield running
+
+
+def stored(config: Config) -> dict[str, dict[str, object]]:
+    """The uploads the board kept, by the sender's (sanitised) name."""
+    records = {}
+    for meta in Path(config.upload_dir).glob("*.json"):
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        data = (meta.parent / meta.stem).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == record["sha256"]
+        records[record["name"]] = record
+    return records
+
+
+def sources(folder: Path, sizes: dict[str, int]) -> list[str]:
+    folder.mkdir()
+    for name, size in sizes.items():
+        (folder / name).write_bytes(every_byte(size))
+    return list(sizes)
+
+
+SIZES = {"empty.bin": 0, "one.bin": 1, "k.bin": 1025, "big.bin": 1024 * 1024}
+
+
+@pytest.mark.parametrize(
+    ("letter", "program", "args"),
+    [("Z", "sz", ()), ("Y", "sb", ()), ("Y", "sb", ("-k",)), ("G", "sb", ())],
+)
+async def test_batch_upload(
+    board: Config, tmp_path: Path, letter: str, program: str, args: tuple[str, ...]
+) -> None:
+    names = sources(tmp_path / "src", SIZES)
+    client = await at_menu(board.port)
+    try:
+        client.type("GO SERVICES\r")
+        await client.wait_for(b"Votre choix (")
+        client.type(f"UL {letter}\r")
+        code = await relay_to(client, b"annuler.\r\n", program, *args, *names, cwd=tmp_path / "src")
+        assert code == 0
+        await client.wait_for(b"Transfert termine", 10)
+        kept = stored(board)
+        for name, size in SIZES.items():
+            assert kept[name]["size"] == size
+            expected = hashlib.sha256(every_byte(size)).hexdigest()
+            assert kept[name]["sha256"] == expected
+        assert not list((Path(board.upload_dir) / ".partial").iterdir())
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("letter", "args"), [("X", ()), ("C", ()), ("1K", ("-k",))])
+async def test_xmodem_upload(
+    board: Config, tmp_path: Path, letter: str, args: tuple[str, ...]
+) -> None:
+    sources(tmp_path / "src", {"data.bin": 5000})
+    client = await at_menu(board.port)
+    try:
+        client.type("GO SERVICES\r")
+        await client.wait_for(b"Votre choix (")
+        client.type(f"UL {letter}\r")
+        code = await relay_to(
+            client, b"annuler.\r\n", "sx", *args, "data.bin", cwd=tmp_path / "src"
+        )
+        assert code == 0
+        await client.wait_for(b"Transfert termine", 10)
+        (record,) = stored(board).values()
+        data = next(
+            p for p in Path(board.upload_dir).iterdir() if p.is_file() and p.suffix == ""
+        ).read_bytes()
+        assert data[:5000] == every_byte(5000)
+        assert set(data[5000:]) <= {0x1A}
+        assert record["size"] == len(data)
+    finally:
+        client.close()
+
+
+async def test_too_big_upload_is_refused_and_nothing_kept(board: Config, tmp_path: Path) -> None:
+    names = sources(tmp_path / "src", {"huge.bin": 3 * 1024 * 1024})
+    client = await at_menu(board.port)
+    try:
+        client.type("GO SERVICES\r")
+        await client.wait_for(b"Votre choix (")
+        client.type("UL Z\r")
+        await relay_to(client, b"annuler.\r\n", "sz", *names, cwd=tmp_path / "src")
+        await client.wait_for(b"huge.bin refuse", 10)
+        assert stored(board) == {}
+        assert not list((Path(board.upload_dir) / ".partial").iterdir())
+        client.type("GO FAX\r")
+        await client.wait_for(b"Fax sur demande")
+    finally:
+        client.close()
+
+
+async def test_ul_elsewhere_is_refused(board: Config) -> None:
+    client = await at_menu(board.port)
+    try:
+        client.type("UL Z\r")
+        await client.wait_for(b"Aucun envoi de fichier")
+    finally:
+        client.close()
