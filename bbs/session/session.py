@@ -359,7 +359,12 @@ class Session:
             if deadline is not None:
                 wait = min(wait, deadline - time.monotonic())
             try:
-                item = await asyncio.wait_for(self._events.get(), max(wait, 0))
+                if not self._events.empty():
+                    # Typed-ahead keys: no timer, no task, nothing for the collector.
+                    item = self._events.get_nowait()
+                else:
+                    async with asyncio.timeout(max(wait, 0)):
+                        item = await self._events.get()
             except TimeoutError:
                 if deadline is not None and time.monotonic() >= deadline:
                     return None
