@@ -214,9 +214,15 @@ async def run_node(
     """Serve the board until SIGTERM or SIGINT (or `stop` is set), then drain and return."""
     from bbs.store.db import make_engine
     from bbs.telnet.server import start_server
+    from bbs.transfer.uploads import cleanup_partials
 
     directory = await read_board_directory(config)
     board = Board.build(config, directory, make_engine(config.db))
+    uploads = Path(config.upload_dir)
+    if uploads.is_dir():
+        removed = cleanup_partials(uploads)
+        if removed:
+            log.warning("removed %d unfinished upload(s) left by an earlier run", removed)
     server = await start_server(config.host, config.port, board.handle, config.connect_maxwait)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
