@@ -138,3 +138,22 @@ async def test_ul_elsewhere_is_refused(board: Config) -> None:
         await client.wait_for(b"Aucun envoi de fichier")
     finally:
         client.close()
+
+
+async def test_start_up_removes_unfinished_uploads(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    await upgrade(url)
+    await load_dir(url, ROOT / "data")
+    uploads = tmp_path / "uploads"
+    (uploads / ".partial").mkdir(parents=True)
+    (uploads / ".partial" / "0123456789abcdef0123456789abcdef").write_bytes(b"half a file")
+    config = replace(
+        Config(),
+        db=url,
+        data_dir=str(ROOT / "data"),
+        menus_dir=str(ROOT / "menus"),
+        upload_dir=str(uploads),
+        shutdown_grace=0.1,
+    )
+    async with running_board(config):
+        assert not list((uploads / ".partial").iterdir())
