@@ -173,3 +173,14 @@ async def test_logoff_asks_first(caller: Caller) -> None:
 async def test_bye_says_goodbye_and_hangs_up(caller: Caller) -> None:
     caller.type("AU REVOIR\r")
     await caller.expect("revoir")
+
+
+async def test_a_menu_seen_before_is_drawn_short_until_enter(caller: Caller) -> None:
+    caller.type("2\r")
+    await caller.expect("Votre choix")
+    caller.type("R\r")
+    brief = await caller.expect("Votre choix")
+    assert "Index d'aide" in brief and "Entree seule" in brief
+    assert "Soucieuse de vous offrir" not in brief
+    caller.type("\r")
+    assert "Soucieuse de vous offrir" in await caller.expect("Votre choix")

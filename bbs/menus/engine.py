@@ -42,6 +42,10 @@ class Engine:
         self.menus: MenuSet = board.menus
         self.commands: Mapping[str, Command] = board.commands
         self.stack: list[str] = [ROOT]
+        self.seen: set[str] = set()
+        """Menus shown in full once: later visits show the title and choices only."""
+        self.full = False
+        """The next drawing is in full (the caller pressed Enter alone)."""
 
     @property
     def current(self) -> Menu:
@@ -82,10 +86,28 @@ class Engine:
             redraw = await self.dispatch(line.upper() if len(line) == 1 else line)
 
     async def show(self, menu: Menu) -> None:
-        """Draw a menu: title, text, what its `show` command prints, then its items."""
+        """Draw a menu: title, text, what its `show` command prints, then its items.
+
+        A menu seen before in the session is drawn short (title and choices), as a
+        regular caller wants it; Enter alone draws it in full again.
+        """
         session = self.ctx.session
         lang = session.lang
+        brief = menu.name in self.seen and not self.full
+        self.seen.add(menu.name)
+        self.full = False
         await session.clear()
+        if brief:
+            title = "{title}" + escape(menu.title.get(lang, "")) + "\n\n"
+            await page(
+                session,
+                title
+                + self._items(menu, lang)
+                + "\n{dim}"
+                + escape(session.text("board.full_text"))
+                + "{/}\n",
+            )
+            return
         used = await self.ctx.board.show_art(session, menu.art) if menu.art else 0
         parts = ["{title}" + escape(menu.title.get(lang, "")), ""]
         text = menu.text.get(lang, "")
@@ -100,18 +122,23 @@ class Engine:
             body = "\n" + after + "\n" if after else ""
         if body:
             await page(session, body, used=used)
-        items = "\n".join(
+        # Items come even after a caller quit the pager: they are what the prompt asks for.
+        await page(session, self._items(menu, lang) + "\n")
+
+    @staticmethod
+    def _items(menu: Menu, lang: str) -> str:
+        """A menu's choices, one a line: the hotkey, then the label."""
+        return "\n".join(
             f"  {{k}}{escape(item.key)}{{/}}  {escape(item.label.get(lang, ''))}"
             for item in menu.items
         )
-        # Items come even after a caller quit the pager: they are what the prompt asks for.
-        await page(session, items + "\n")
 
     async def dispatch(self, line: str) -> bool:
         """Obey one line typed at a menu prompt; True when the menu should be drawn again."""
         session = self.ctx.session
         text = line.strip()
         if not text:
+            self.full = True
             return True
         if text.startswith("/"):
             text = text[1:].strip()
