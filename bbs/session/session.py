@@ -326,7 +326,9 @@ class Session:
 
     async def _drain(self) -> None:
         try:
-            await asyncio.wait_for(self.link.drain(), self.settings.drain_timeout)
+            # A timeout scope, not wait_for: no task per screen write.
+            async with asyncio.timeout(self.settings.drain_timeout):
+                await self.link.drain()
         except TimeoutError:
             log.warning("%s: caller stopped reading, hanging up", self.link.peer)
             self.link.close()
