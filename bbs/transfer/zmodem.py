@@ -78,6 +78,8 @@ _BATCH = 1 << 16  # file bytes escaped and written at a time
 _SEND_HOLD = 1 << 16  # most bytes held from a receiver (it only sends short headers)
 _RECV_HOLD = 1 << 20  # most bytes held from a sender before the reading task waits
 _MAX_ERRORS = 20  # errors in a row (no progress in between) before giving up
+_MIN_WINDOW = 16 * 1024  # the window never shrinks below this after errors
+_SYNC_BYTES = 64  # data in the ZCRCW that follows a rewind
 _STALE_GRACE = 2.0  # seconds to wait for another header after a stale ZRINIT
 _FIN_WAIT = 5.0  # seconds to wait for the end of the ZFIN/"OO" handshake
 _ABORT_DRAIN = 5.0
@@ -366,7 +368,16 @@ class _Sender:
 
 
 class _Outgoing:
-    """One file's data going out, from a start offset, until the receiver has it all."""
+    """One file's data going out, from a start offset, until the receiver has it all.
+
+    Flow: `window` bounds the bytes sent but not yet confirmed; in full duplex a ZCRCQ
+    every quarter window asks for confirmations (ZACK) without stopping, otherwise a
+    ZCRCW at the window's end waits for one. The window shrinks to a quarter at each
+    error, bounding what is in flight (all of it stale once the receiver has asked to
+    go back, and receivers give up after so much of it), and grows by an eighth at each
+    confirmation until it is back to the one asked for: on a clean line it stays there,
+    on a noisy one it settles near the distance between errors.
+    """
 
     def __init__(self, sender: _Sender, fh: BinaryIO, name: str, size: int, start: int) -> None:
         self.s = sender
@@ -377,15 +388,18 @@ class _Outgoing:
         """The next byte to send."""
         self.acked = start
         """What the receiver has said it holds."""
-        self.quarter = max(sender.window // 4, sender.subpacket)
-        self.next_q = start + self.quarter
+        self.window = sender.window
+        self.next_q = start + self._quarter()
         self.sync = False
-        """After a ZRPOS the next subpacket is a ZCRCW (waited for), so data still in
-        flight from before the error is flushed before streaming goes on."""
+        """After a rewind: a short ZCRCW goes first and is waited for, so the receiver
+        is known to be back in step before data streams again."""
         self.header_due = True
         self.segment_left = 0
         self.errors = 0
         fh.seek(start)
+
+    def _quarter(self) -> int:
+        return max(self.window // 4, self.s.subpacket)
 
     def rewind(self, position: int) -> None:
         self.errors += 1
@@ -394,19 +408,34 @@ class _Outgoing:
         position = max(0, min(position, self.size))
         self.fh.seek(position)
         self.pos = self.acked = position
-        self.next_q = position + self.quarter
+        if self.window:
+            self.window = max(_MIN_WINDOW, self.window // 4)
+        self.next_q = position + self._quarter()
         self.sync = True
         self.header_due = True
+
+    def confirmed(self, position: int) -> None:
+        self.acked = position
+        self.errors = 0
+        if self.window:
+            self.window = min(self.s.window, self.window + self.window // 8)
+
+    def stale(self, position: int) -> bool:
+        """Whether a ZRPOS was sent before the receiver saw our last rewind: it asks for
+        data it has since confirmed, or again for where we already went back to (a
+        receiver repeats ZRPOS while it skips the data that was in flight, and acting
+        on each would start a new round of stale data)."""
+        return position < self.acked or (self.sync and position == self.acked)
 
     async def react(self, header: Header) -> bool:
         """Act on what the receiver said while the file goes out; True if it skips it."""
         kind = header.type
         if kind == Frame.ZACK:
             if self.acked < header.position <= self.pos:
-                self.acked = header.position
-                self.errors = 0
+                self.confirmed(header.position)
         elif kind == Frame.ZRPOS:
-            self.rewind(header.position)
+            if not self.stale(header.position):
+                self.rewind(header.position)
         elif kind == Frame.ZSKIP:
             return True
         elif kind in (*_ABORTS, Frame.ZFIN):
@@ -441,30 +470,40 @@ class _Outgoing:
             pieces.append(s.enc.header(Header.at(Frame.ZDATA, self.pos)))
             self.header_due = False
             self.segment_left = s.segment
-        limit = _BATCH
         if self.sync:
-            limit = s.subpacket
+            # A short ZCRCW: little for noise to hit, but not empty, so that a header
+            # that lost a byte runs into data rather than into the frame end (which
+            # rz takes for a fatal protocol error).
+            data = self.fh.read(_SYNC_BYTES)
+            end = End.ZCRCW
+            if len(data) < _SYNC_BYTES:  # the end of the file: ZEOF's answer will do
+                end = End.ZCRCE
+                self.sync = False
+            pieces.append(s.enc.data(data, end, s.subpacket))
+            s.channel.write(b"".join(pieces))
+            self.pos += len(data)
+            await s.channel.drain()
+            return end
+        limit = _BATCH
         if self.segment_left:
             limit = min(limit, self.segment_left)
-        if s.window:
+        if self.window:
             if s.fdx:
                 limit = min(limit, max(self.next_q - self.pos, 1))
             else:
-                limit = min(limit, max(self.acked + s.window - self.pos, 1))
+                limit = min(limit, max(self.acked + self.window - self.pos, 1))
         data = self.fh.read(limit)
         n = len(data)
         after = self.pos + n
         if n < limit or after >= self.size:
             end = End.ZCRCE
-        elif (
-            self.sync
-            or (self.segment_left and n >= self.segment_left)
-            or (s.window and not s.fdx and after - self.acked >= s.window)
+        elif (self.segment_left and n >= self.segment_left) or (
+            self.window and not s.fdx and after - self.acked >= self.window
         ):
             end = End.ZCRCW
-        elif s.window and s.fdx and after >= self.next_q:
+        elif self.window and s.fdx and after >= self.next_q:
             end = End.ZCRCQ
-            self.next_q = after + self.quarter
+            self.next_q = after + self._quarter()
         else:
             end = End.ZCRCG
         pieces.append(s.enc.data(data, end, s.subpacket))
@@ -483,17 +522,29 @@ class _Outgoing:
         True if it skips the file."""
         s = self.s
         misses = 0
+        wait: float | None = None
         while True:
-            header = await s.answer()
+            header = await s.answer(wait)
             if header is None:
-                misses = s.missed(misses, f"while sending {self.name}")
-                self.rewind(self.acked)  # confirmation or data lost: resend, it will say
+                if wait is None:
+                    misses = s.missed(misses, f"while sending {self.name}")
+                # The data or the confirmation was lost: resend, the receiver will say.
+                self.rewind(self.acked)
                 return False
+            if header.type == Frame.ZRPOS and self.stale(header.position):
+                # Most likely a repeat sent before our rewind got there, with the
+                # confirmation behind it; if nothing follows soon, it was not.
+                wait = min(s.timeout, _STALE_GRACE)
+                continue
+            wait = None
             if header.type == Frame.ZACK and header.position == self.pos:
-                self.acked = self.pos
-                self.sync = False
+                if self.sync:
+                    self.acked = self.pos
+                    self.sync = False
+                    self.errors = 0  # back in step, and a little further: progress
+                else:
+                    self.confirmed(self.pos)
                 self.header_due = True
-                self.errors = 0
                 return False
             if await self.react(header):
                 return True
@@ -504,7 +555,9 @@ class _Outgoing:
         """While more than a window is unconfirmed, wait for ZACKs. True if skipped."""
         s = self.s
         misses = 0
-        while s.window and s.fdx and not self.header_due and self.pos - self.acked >= s.window:
+        while (
+            self.window and s.fdx and not self.header_due and self.pos - self.acked >= self.window
+        ):
             header = await s.answer()
             if header is None:
                 misses = s.missed(misses, f"while sending {self.name}")
@@ -638,11 +691,18 @@ class _Receiver:
         self.progress = progress
         self.timeout = timeout
         self.retries = retries
+        self.nudge = timeout / 2
+        """While data is due, a ZRPOS goes again after this long without any: sooner
+        than a sender waiting for our answer (with the same timeout) gives up."""
         data = bytes([buffer_size & 0xFF, buffer_size >> 8 & 0xFF, 0, RECEIVER_FLAGS])
         self.zrinit = encode_hex(Header(Frame.ZRINIT, data))
         self.attn = b""
+        self.last = b""
 
     async def send(self, data: bytes) -> None:
+        """Send a header (or Attn and a header), remembered in case the sender asks
+        again (ZNAK: it got it garbled)."""
+        self.last = data
         self.channel.write(data)
         await self.channel.drain()
 
@@ -688,6 +748,8 @@ class _Receiver:
                 raise Cancelled("the sender aborted the upload")
             elif frame == Frame.ZEOF:
                 await self.send(self.zrinit)  # it missed our confirmation of the last file
+            elif frame == Frame.ZNAK:
+                await self.send(self.last)
 
     async def _sinit(self, kind: int) -> None:
         """ZSINIT: the sender's Attn string (sent before each ZRPOS) and escaping wishes
@@ -721,6 +783,13 @@ class _Receiver:
                 sink.abort()
         return name
 
+    def _quiet(self, quiet: int) -> int:
+        """One more wait of `nudge` seconds without a word from the sender."""
+        quiet += 1
+        if quiet * self.nudge > self.retries * self.timeout:
+            raise TransferError("the sender stopped sending")
+        return quiet
+
     def _error(self, errors: int) -> int:
         errors += 1
         if errors > _MAX_ERRORS:
@@ -735,23 +804,21 @@ class _Receiver:
         wire = self.wire
         expected = sink.offset
         await self._rpos(expected)
-        asked = True  # a ZRPOS is out: data at other offsets is stale
-        errors = silences = 0
+        asked = True  # a ZRPOS is out: a ZEOF at another offset is stale
+        errors = quiet = 0
         while True:
             try:
-                header, kind = await wire.header(self.timeout)
+                header, kind = await wire.header(self.nudge)
             except TimeoutError:
-                silences += 1
-                if silences > self.retries:
-                    raise TransferError("the sender stopped sending") from None
+                quiet = self._quiet(quiet)
                 await self._rpos(expected)
                 asked = True
                 continue
             except Garbled:
+                # Most likely the sender's answer, damaged: ask again (so does rz).
                 errors = self._error(errors)
-                if not asked:
-                    await self._rpos(expected)
-                    asked = True
+                await self._rpos(expected)
+                asked = True
                 continue
             frame = header.type
             if frame == Frame.ZDATA:
@@ -764,12 +831,10 @@ class _Receiver:
                 crc32 = kind == ZBIN32
                 while True:
                     try:
-                        sub = await wire.subpacket(crc32, self.timeout)
+                        sub = await wire.subpacket(crc32, self.nudge)
                     except (TimeoutError, Garbled) as e:
                         if isinstance(e, TimeoutError):
-                            silences += 1
-                            if silences > self.retries:
-                                raise TransferError("the sender stopped sending") from None
+                            quiet = self._quiet(quiet)
                         errors = self._error(errors)
                         await self._rpos(expected)
                         asked = True
@@ -779,7 +844,7 @@ class _Receiver:
                         expected += len(sub.data)
                         if self.progress is not None:
                             self.progress(name, expected, size)
-                    errors = silences = 0
+                    errors = quiet = 0
                     end = sub.end
                     if end == End.ZCRCG:
                         continue
@@ -814,6 +879,8 @@ class _Receiver:
                 raise TransferError(f"the sender ended the session in the middle of {name}")
             elif frame == Frame.ZFREECNT:
                 await self.send_header(Header.at(Frame.ZACK, 0))
+            elif frame == Frame.ZNAK:
+                await self.send(self.last)
 
     async def _fin(self) -> None:
         """Answer ZFIN and wait briefly for the sender's "OO"; all files are in already,
