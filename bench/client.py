@@ -13,6 +13,11 @@ It negotiates like a plain "dumb" terminal so the board sends no probes:
 IAC sequences are stripped from the data stream (``IAC IAC`` becomes one 0xFF byte). What is
 left accumulates in a buffer that `wait_for` searches for markers; the moment a marker is
 seen (inside ``data_received``) is the moment a screen counts as complete.
+
+For file transfers (bench/transfers.py) the in-band bytes can go to a `sink` instead of the
+buffer, `send` doubles IAC on the way out, and `drain` waits while the socket's buffer is
+full. Runs of plain data are copied whole (``bytes.find`` for the next IAC), so binary data
+at tens of MB/s costs little.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 IAC = 255
@@ -67,6 +72,8 @@ class Match:
 
     index: int
     at: float
+    screen: bytes = b""
+    """What was received up to the marker (after the previous match or discard)."""
 
 
 def escape_iac(data: bytes) -> bytes:
@@ -97,6 +104,10 @@ class TelnetClient(asyncio.Protocol):
         self._waiter: asyncio.Future[Match] | None = None
         self._scan_from = 0
         self._activity: asyncio.Event | None = None
+        self.sink: Callable[[bytes], None] | None = None
+        """When set, in-band bytes go here instead of the buffer (a transfer program)."""
+        self._writable = asyncio.Event()
+        self._writable.set()
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -107,6 +118,7 @@ class TelnetClient(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
             self.closed.set_result(None)
+        self._writable.set()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(Disconnected("connection closed by the server"))
         if self._activity is not None:
@@ -124,6 +136,11 @@ class TelnetClient(asyncio.Protocol):
             return
         self.received += added
         self.last_data = now
+        if self.sink is not None:
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            self.sink(data)
+            return
         if self._activity is not None:
             self._activity.set()
         if self._waiter is not None and not self._waiter.done():
@@ -133,16 +150,30 @@ class TelnetClient(asyncio.Protocol):
 
     # ------------------------------------------------------------------ telnet
 
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
     def _parse(self, data: bytes) -> None:
         out = self.buffer
-        for byte in data:
+        i, n = 0, len(data)
+        while i < n:
             state = self._state
             if state == _DATA:
-                if byte == IAC:
-                    self._state = _IAC
-                else:
-                    out.append(byte)
-            elif state == _IAC:
+                # Plain data up to the next IAC in one copy.
+                j = data.find(IAC, i)
+                if j < 0:
+                    out += data[i:]
+                    return
+                out += data[i:j]
+                self._state = _IAC
+                i = j + 1
+                continue
+            byte = data[i]
+            i += 1
+            if state == _IAC:
                 if byte == IAC:
                     out.append(IAC)
                     self._state = _DATA
@@ -229,6 +260,12 @@ class TelnetClient(asyncio.Protocol):
         self.transport.write(escape_iac(data))
         return now
 
+    async def drain(self) -> None:
+        """Wait while the socket's send buffer is over its high-water mark."""
+        await self._writable.wait()
+        if self.transport is None or self.transport.is_closing():
+            raise Disconnected("connection closed")
+
     def discard(self) -> None:
         """Forget the screen received so far: later waits look only at newer bytes."""
         self.buffer.clear()
@@ -246,9 +283,10 @@ class TelnetClient(asyncio.Protocol):
                 best = (pos + len(marker), pos, i)
         self._scan_from = len(self.buffer)
         if best is not None:
+            screen = bytes(self.buffer[: best[1]])
             del self.buffer[: best[0]]
             self._scan_from = 0
-            waiter.set_result(Match(best[2], now))
+            waiter.set_result(Match(best[2], now, screen))
 
     async def wait_for(self, markers: Sequence[bytes], timeout: float) -> Match:
         """Wait until one of `markers` is in the screen received (since the last match).

@@ -1,7 +1,9 @@
-"""``python -m bench``: the board against a bare telnetlib3 echo server, N callers at a time.
+"""``python -m bench``: the board against a bare telnetlib3 echo server, N callers at a time;
+then file transfers through the board against lrzsz behind a bare telnetlib3 server.
 
 For each N, each server runs fresh in its own process; the callers run in a third process
-(one asyncio loop, plain sockets). See bench/README.md for what is measured and how.
+(one asyncio loop, plain sockets). The transfers are bench/transfers.py. See
+bench/README.md for what is measured and how.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs, report
+from bench import transfers as xfer
 from bench.callers import Markers, Spec
 from bench.echo_server import raise_nofile
 from bench.markers import NO_MARKERS, board_markers
@@ -57,6 +60,8 @@ class Options:
     settle: float
     strict: bool
     probe: bool
+    transfers: xfer.Settings | None = None
+    """What the transfer part does; None when it is not run."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +76,7 @@ class Options:
             "seed": self.seed,
             "settle": self.settle,
             "probe": self.probe,
+            "transfers": self.transfers.as_dict() if self.transfers else None,
         }
 
 
@@ -83,7 +89,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="caller counts, e.g. 100,1000"
     )
     parser.add_argument("--quick", action="store_true", help="N=50 only, short think time")
-    parser.add_argument("--only", choices=("echo", "board"), help="run one server only")
+    parser.add_argument(
+        "--only",
+        choices=("echo", "board", "transfers"),
+        help="run one server's load cases only, or the transfers only",
+    )
     parser.add_argument("--rounds", type=int, help="searches per caller (default 5; quick 3)")
     parser.add_argument(
         "--think", type=float, help="mean seconds between a caller's searches (default 10)"
@@ -101,6 +111,35 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         action="store_true",
         help="run the servers bare (the `bbs` script itself), without GC and loop-lag probes",
     )
+    group = parser.add_argument_group("transfers")
+    group.add_argument(
+        "--xfer-size",
+        default="10M",
+        metavar="BYTES",
+        help="the file transferred (suffix K or M for KiB, MiB; default 10M)",
+    )
+    group.add_argument(
+        "--xfer-protocols",
+        metavar="LIST",
+        help=f"among {','.join(xfer.PROTOCOLS)} (default all; quick Z)",
+    )
+    group.add_argument(
+        "--xfer-repeat", type=int, help="runs per protocol and direction (default 3; quick 1)"
+    )
+    group.add_argument(
+        "--typists",
+        type=int,
+        default=20,
+        help="callers typing at the menu during ZMODEM downloads (0: none)",
+    )
+    group.add_argument(
+        "--load-seconds",
+        type=float,
+        help="how long ZMODEM downloads run back to back under the typists (default 15; quick 5)",
+    )
+    group.add_argument(
+        "--xfer-limit", type=float, default=300.0, help="seconds one transfer may take in all"
+    )
     args = parser.parse_args(argv)
     try:
         sizes = (50,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -108,9 +147,31 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         parser.error(f"--sizes must be numbers separated by commas, got {args.sizes!r}")
     if not sizes or min(sizes) < 1:
         parser.error("--sizes needs at least one positive number")
+    transfers: xfer.Settings | None = None
+    if args.only in (None, "transfers"):
+        try:
+            size = parse_size(args.xfer_size)
+            protocols = xfer.parse_protocols(
+                args.xfer_protocols or ("Z" if args.quick else ",".join(xfer.PROTOCOLS))
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
+        transfers = xfer.Settings(
+            size=size,
+            protocols=protocols,
+            repeat=max(1, args.xfer_repeat or (1 if args.quick else 3)),
+            typists=max(0, args.typists),
+            load_seconds=args.load_seconds or (5.0 if args.quick else 15.0),
+            timeout=args.timeout,
+            limit=args.xfer_limit,
+            probe=not args.no_probe,
+        )
+    servers: tuple[str, ...] = ("echo", "board")
+    if args.only:
+        servers = () if args.only == "transfers" else (args.only,)
     return Options(
         sizes=sizes,
-        servers=(args.only,) if args.only else ("echo", "board"),
+        servers=servers,
         rounds=args.rounds if args.rounds is not None else (3 if args.quick else 5),
         think=args.think if args.think is not None else (0.3 if args.quick else 10.0),
         connect_concurrency=args.connect_concurrency,
@@ -122,7 +183,23 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         settle=args.settle,
         strict=args.strict,
         probe=not args.no_probe,
+        transfers=transfers,
     )
+
+
+def parse_size(text: str) -> int:
+    """``10M`` -> 10 MiB, ``64K`` -> 64 KiB, ``1000`` -> 1000 bytes; ValueError otherwise."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    word = text.strip().upper().removesuffix("B").removesuffix("I")
+    scale = units.get(word[-1:], 1)
+    number = word[:-1] if word[-1:] in units else word
+    try:
+        size = int(float(number) * scale)
+    except ValueError:
+        raise ValueError(f"--xfer-size must be a size such as 10M or 65536, got {text!r}") from None
+    if size < 1:
+        raise ValueError("--xfer-size must be at least 1 byte")
+    return size
 
 
 # ---------------------------------------------------------------------- servers
@@ -378,8 +455,11 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
 # ---------------------------------------------------------------------- run
 
 
-async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> None:
-    """Every case in turn; results appended to `cases` as they come.
+async def run(
+    opts: Options, cases: list[dict[str, Any]], notes: list[str], transfers: dict[str, Any]
+) -> None:
+    """Every case in turn, then the transfers; results appended to `cases` (filled into
+    `transfers`) as they come.
 
     Each board case gets its own fresh database and re-reads the markers, so a case runs
     the board as it is in the checkout at that moment (others may be landing work).
@@ -413,6 +493,8 @@ async def run(opts: Options, cases: list[dict[str, Any]], notes: list[str]) -> N
                 cases.append(case)
                 _progress(case)
     notes.extend(sorted(marker_notes))
+    if opts.transfers is not None:
+        await xfer.run(opts.transfers, logdir, transfers)
 
 
 def _progress(case: dict[str, Any]) -> None:
@@ -436,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise_nofile()
     cases: list[dict[str, Any]] = []
     notes: list[str] = []
+    transfers: dict[str, Any] = {}
     interrupted = False
 
     def on_term(signum: int, frame: object) -> None:
@@ -445,22 +528,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C must reach us even when started from a shell that ignores SIGINT (background job).
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        asyncio.run(run(opts, cases, notes))
+        asyncio.run(run(opts, cases, notes, transfers))
     except KeyboardInterrupt:
         interrupted = True
         notes.append("interrupted: results are partial")
+        if transfers:
+            transfers["interrupted"] = True
     finally:
         procs.kill_all()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+    ran_transfers = transfers if opts.transfers is not None and transfers else None
     report.write_json(
-        opts.json_path, cases, opts.sizes, opts.servers, opts.as_dict(), notes, interrupted
+        opts.json_path,
+        cases,
+        opts.sizes,
+        opts.servers,
+        opts.as_dict(),
+        notes,
+        interrupted,
+        transfers=ran_transfers,
     )
-    print(report.render(cases, opts.sizes, opts.servers, opts.as_dict(), notes))
+    if opts.servers:
+        print(report.render(cases, opts.sizes, opts.servers, opts.as_dict(), notes))
+    if ran_transfers is not None:
+        print(("\n" if opts.servers else "") + report.render_transfers(ran_transfers))
     print(f"\nresults written to {opts.json_path}", flush=True)
     if interrupted:
         return 130
-    if any(c.get("error") for c in cases):
+    if any(c.get("error") for c in cases) or (ran_transfers or {}).get("error"):
         return 1
-    missed = any(v.verdict == "MISS" for v in report.verdicts(cases, opts.sizes, opts.servers))
+    judged = report.verdicts(cases, opts.sizes, opts.servers) if opts.servers else []
+    if ran_transfers is not None:
+        judged += report.transfer_verdicts(ran_transfers)
+    missed = any(v.verdict == "MISS" for v in judged)
     return 1 if opts.strict and missed else 0

@@ -61,10 +61,13 @@ async def spawn(
     log: Path,
     env: Mapping[str, str] | None = None,
     pipes: bool = False,
+    cwd: Path | None = None,
+    limit: int = 1 << 16,
 ) -> asyncio.subprocess.Process:
     """Start a child in its own process group; stderr (and stdout unless `pipes`) to `log`.
 
-    With `pipes`, stdin and stdout are pipes the harness talks through.
+    With `pipes`, stdin and stdout are pipes the harness talks through (`limit`: the longest
+    line read from stdout). It runs in `cwd` (the repository by default).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
@@ -73,10 +76,11 @@ async def spawn(
             stdin=asyncio.subprocess.PIPE if pipes else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if pipes else sink,
             stderr=sink,
-            cwd=REPO,
+            cwd=cwd or REPO,
             env=child_env(env),
             start_new_session=True,
             preexec_fn=_child_setup,
+            limit=limit,
         )
     _children.add(proc.pid)
     return proc

@@ -327,21 +327,303 @@ def write_json(
     options: dict[str, Any],
     notes: Sequence[str],
     interrupted: bool = False,
+    transfers: dict[str, Any] | None = None,
 ) -> None:
-    """The record of this run."""
+    """The record of this run, into `path`.
+
+    What this run did not measure is kept from the file as it was: a run of the load
+    cases only keeps the last "transfers", and ``--only transfers`` replaces only those.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "options": options,
-        "interrupted": interrupted,
-        "cases": list(cases),
-        "targets": [
-            {"target": v.target, "measured": v.figure, "verdict": v.verdict}
-            for v in verdicts(cases, sizes, servers)
-        ],
-        "notes": list(notes) + problems(cases),
-    }
+    record: dict[str, Any] = {}
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(old, dict):
+            record = old
+    except (OSError, ValueError):
+        pass
+    if servers:
+        record.update(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine(),
+                "options": options,
+                "interrupted": interrupted,
+                "cases": list(cases),
+                "targets": [
+                    {"target": v.target, "measured": v.figure, "verdict": v.verdict}
+                    for v in verdicts(cases, sizes, servers)
+                ],
+                "notes": list(notes) + problems(cases),
+            }
+        )
+    if transfers is not None:
+        record["transfers"] = {
+            **transfers,
+            "interrupted": interrupted,
+            "targets": [
+                {"target": v.target, "measured": v.figure, "verdict": v.verdict}
+                for v in transfer_verdicts(transfers)
+            ],
+            "notes": transfer_problems(transfers),
+        }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+# ---------------------------------------------------------------------- transfers
+
+XFER_DL_TARGET = 0.8
+"""ZMODEM download through the board: at least this share of the reference's MB/s."""
+XFER_UL_TARGET = 0.5
+"""ZMODEM upload through the board: at least this share of its own ZMODEM download."""
+XFER_KEY_P99_MS = 100.0
+"""Keystroke p99 at the menu while the board sends a ZMODEM download."""
+
+
+def _row(record: dict[str, Any], letter: str, direction: str) -> dict[str, Any] | None:
+    return next(
+        (
+            r
+            for r in record.get("rows") or []
+            if r["protocol"] == letter and r["direction"] == direction
+        ),
+        None,
+    )
+
+
+def _mbs(side: dict[str, Any], key: str = "total_mb_s") -> str:
+    if not side.get("runs"):
+        return "-"
+    if not side.get("ok"):
+        return "FAILED"
+    text = f"{side[key]:.1f}"
+    return text if side["ok"] == side["runs"] else f"{text} ({side['runs'] - side['ok']} failed)"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def _row_target(record: dict[str, Any], row: dict[str, Any]) -> tuple[str, str]:
+    """(target, PASS/MISS/-) for one row of the transfer table."""
+    board = row["board"]
+    if row["protocol"] == "Z" and row["direction"] == "download":
+        ref = row["reference"]
+        target = f">= {XFER_DL_TARGET:g}x reference"
+        if board.get("total_mb_s") and ref.get("total_mb_s"):
+            ok = board["total_mb_s"] >= XFER_DL_TARGET * ref["total_mb_s"]
+            return target, "PASS" if ok else "MISS"
+        return target, "MISS" if board.get("runs") and not board.get("ok") else "n/a"
+    if row["protocol"] == "Z" and row["direction"] == "upload":
+        down = _row(record, "Z", "download")
+        target = f">= {XFER_UL_TARGET:g}x board ZMODEM download"
+        down_rate = (down or {}).get("board", {}).get("total_mb_s")
+        if board.get("total_mb_s") and down_rate:
+            ok = board["total_mb_s"] >= XFER_UL_TARGET * down_rate
+            return f"{target} ({board['total_mb_s'] / down_rate:.2f}x)", "PASS" if ok else "MISS"
+        return target, "MISS" if board.get("runs") and not board.get("ok") else "n/a"
+    return "-", "-"
+
+
+def transfer_table(record: dict[str, Any]) -> str:
+    """One line per (protocol, direction): board and reference MB/s, ratio, target."""
+    header = [
+        "protocol",
+        "direction",
+        "board MB/s",
+        "reference MB/s",
+        "ratio",
+        "target",
+        "verdict",
+        "board xfer MB/s",
+        "ref xfer MB/s",
+        "xfer ratio",
+    ]
+    rows: list[list[str]] = []
+    for row in record.get("rows") or []:
+        board, ref = row["board"], row["reference"]
+        target, verdict = _row_target(record, row)
+        rows.append(
+            [
+                row["name"],
+                row["direction"],
+                _mbs(board),
+                _mbs(ref),
+                _ratio(board.get("total_mb_s"), ref.get("total_mb_s")),
+                target,
+                verdict,
+                _mbs(board, "peer_mb_s"),
+                _mbs(ref, "peer_mb_s"),
+                _ratio(board.get("peer_mb_s"), ref.get("peer_mb_s")),
+            ]
+        )
+    return table(rows, header, right={2, 3, 4, 7, 8, 9})
+
+
+KEY_ROWS = (
+    ("key_during", "key -> echo, during a download"),
+    ("enter_during", "Enter -> prompt, during a download"),
+    ("key_between", "key -> echo, between downloads"),
+    ("enter_between", "Enter -> prompt, between downloads"),
+)
+
+
+def keystroke_table(load: dict[str, Any]) -> str:
+    """Keystroke latency of the typists, during the downloads and between them."""
+    lat = load.get("latency") or {}
+    rows: list[list[str]] = []
+    for key, label in KEY_ROWS:
+        figures = lat.get(key) or {}
+        during = key.endswith("during")
+        verdict = "-"
+        if during:
+            verdict = (
+                "n/a"
+                if not figures.get("count")
+                else "PASS"
+                if figures["p99_ms"] < XFER_KEY_P99_MS
+                else "MISS"
+            )
+        rows.append(
+            [
+                label,
+                _num(figures.get("count"), "d"),
+                _num(figures.get("p50_ms"), ".2f"),
+                _num(figures.get("p99_ms"), ".2f"),
+                _num(figures.get("max_ms"), ".1f"),
+                f"p99 < {XFER_KEY_P99_MS:g} ms" if during else "-",
+                verdict,
+            ]
+        )
+    header = [f"{load.get('typists', '?')} callers at the main menu", "n", "p50 ms", "p99 ms"]
+    return table(rows, [*header, "max ms", "target", "verdict"], right={1, 2, 3, 4})
+
+
+def transfer_verdicts(record: dict[str, Any]) -> list[Verdict]:
+    """The transfer targets, judged on the board."""
+    out: list[Verdict] = []
+    settings = record.get("settings") or {}
+    size = f"{settings.get('size', 0) / 1048576:g} MiB"
+    down, up = _row(record, "Z", "download"), _row(record, "Z", "upload")
+    target = f"ZMODEM download of {size}: board >= {XFER_DL_TARGET:g}x lrzsz reference"
+    if down is None:
+        out.append(Verdict(target, "not measured", "n/a"))
+    else:
+        b, r = down["board"].get("total_mb_s"), down["reference"].get("total_mb_s")
+        _, verdict = _row_target(record, down)
+        figure = f"board {_mbs(down['board'])} MB/s vs reference {_mbs(down['reference'])} MB/s"
+        out.append(Verdict(target, f"{figure} ({_ratio(b, r)})", verdict))
+    target = f"ZMODEM upload of {size}: >= {XFER_UL_TARGET:g}x the board's ZMODEM download"
+    if up is None or down is None:
+        out.append(Verdict(target, "not measured", "n/a"))
+    else:
+        b, d = up["board"].get("total_mb_s"), down["board"].get("total_mb_s")
+        _, verdict = _row_target(record, up)
+        figure = f"upload {_mbs(up['board'])} MB/s vs download {_mbs(down['board'])} MB/s"
+        out.append(Verdict(target, f"{figure} ({_ratio(b, d)})", verdict))
+    load = record.get("load")
+    target = f"keystroke p99 < {XFER_KEY_P99_MS:g} ms at the menu during a ZMODEM download"
+    if not load or load.get("error"):
+        why = (load or {}).get("error", "not measured (--typists 0?)")
+        out.append(Verdict(target, str(why).splitlines()[0][:80], "n/a"))
+    else:
+        lat = load.get("latency") or {}
+        parts, verdicts = [], []
+        for key, label in (("key_during", "key->echo"), ("enter_during", "Enter->prompt")):
+            figures = lat.get(key) or {}
+            if figures.get("count"):
+                parts.append(f"{label} {figures['p99_ms']:.1f} ms (n={figures['count']})")
+                verdicts.append(figures["p99_ms"] < XFER_KEY_P99_MS)
+        verdict = "n/a" if not verdicts else "PASS" if all(verdicts) else "MISS"
+        out.append(Verdict(target, ", ".join(parts) or "no sample during a download", verdict))
+    rows = record.get("rows") or []
+    runs = sum(r["board"]["runs"] for r in rows)
+    failed = sum(r["board"]["runs"] - r["board"]["ok"] for r in rows)
+    failed += sum(1 for r in ((load or {}).get("downloads") or []) if not r.get("ok"))
+    out.append(
+        Verdict(
+            "every transfer through the board completes with the file intact",
+            f"{failed} of {runs} failed" if runs else "none run",
+            ("PASS" if not failed else "MISS") if runs else "n/a",
+        )
+    )
+    return out
+
+
+def transfer_problems(record: dict[str, Any]) -> list[str]:
+    """Failed runs (board and reference), setup errors and server complaints."""
+    out: list[str] = []
+    if record.get("interrupted"):
+        out.append("transfers: interrupted: results are partial")
+    if record.get("error"):
+        out.append(f"transfers: could not run: {record['error']}")
+    for row in record.get("rows") or []:
+        for side in ("board", "reference"):
+            for failure in row[side].get("failures") or []:
+                out.append(f"{side} {row['name']} {row['direction']}: {failure}")
+        if row.get("note"):
+            out.append(f"{row['name']} {row['direction']}: {row['note']}")
+    load = record.get("load") or {}
+    if load.get("error"):
+        out.append(f"keystroke load: {load['error']}")
+    for phase in ("connected", "failures"):
+        info = load.get(phase) or {}
+        info = info.get("failures", info) if phase == "connected" else info
+        if info.get("count"):
+            out.append(
+                f"keystroke load: {info['count']} typist(s) failed:\n    "
+                + "\n    ".join(info.get("reasons", []))
+            )
+    for run in load.get("downloads") or []:
+        if not run.get("ok"):
+            out.append(f"download under load: {run.get('failure')}")
+    for name in ("board_log", "reference_log"):
+        log = record.get(name) or {}
+        if log.get("errors"):
+            out.append(
+                f"{name.replace('_', ' ')}: {log['errors']} error/warning line(s), e.g.:\n    "
+                + "\n    ".join(log.get("examples", []))
+            )
+    if record.get("server_exit"):
+        out.append(f"a server exited during the transfers: {record['server_exit']}")
+    return out
+
+
+def render_transfers(record: dict[str, Any]) -> str:
+    """The printed transfer report."""
+    settings = record.get("settings") or {}
+    size = settings.get("size", 0)
+    head = (
+        f"Transfers: one file of {size} bytes ({size / 1048576:g} MiB, every byte value) "
+        "through the board and through\nlrzsz behind a bare telnetlib3 server (reference), "
+        f"over TCP telnet; median of up to {settings.get('repeat', '?')} runs"
+    )
+    legend = (
+        "MB/s = 10^6 bytes/s, from the Enter that ends the command (DL/UL; the reference's\n"
+        "command line) to the server's end line (board: 'Transfert termine'; reference: its\n"
+        "'done' line). xfer MB/s: to the caller's lrzsz program exiting instead (the file\n"
+        "complete on the caller's side, or the caller's sender done).\n"
+        "Programs (caller <-> server): ZMODEM rz -y / sz, YMODEM rb -y / sb, XMODEM-1K\n"
+        "rx -c / sx -k; reference downloads send with sb -k, sx -k (1 KiB blocks, as the board)."
+    )
+    parts = [head, "", transfer_table(record) if record.get("rows") else "(no transfer ran)"]
+    load = record.get("load")
+    if load and not load.get("error"):
+        probe = load.get("probe") or {}
+        runs = load.get("downloads") or []
+        parts += [
+            "",
+            f"Keystrokes while {len(runs)} ZMODEM downloads ran back to back "
+            f"({load.get('window_s', 0):.1f} s with a download under way: Enter to the "
+            "caller's rz exiting):",
+            keystroke_table(load),
+            f"board loop stall max {_num(probe.get('loop_lag_max_ms'))} ms; typists' own "
+            f"loop lag max {_num((load.get('client_lag') or {}).get('max_ms'))} ms",
+        ]
+    parts += ["", legend, "", verdict_table(transfer_verdicts(record))]
+    found = transfer_problems(record)
+    if found:
+        parts += ["", "Notes:", *(f"- {p}" for p in found)]
+    return "\n".join(parts)

@@ -1,16 +1,21 @@
-"""Smoke test of the load benchmark: `python -m bench --quick --only echo` end to end.
+"""Smoke tests of the benchmark: `python -m bench --quick --only echo` end to end, and a
+tiny `--only transfers` run (64 KiB, ZMODEM).
 
-Only the bare echo server: the board's timings are not something the unit suite can
-depend on. The full benchmark is `make bench`.
+The load smoke runs only the bare echo server and the transfer smoke only checks that every
+transfer completes: the board's timings are not something the unit suite can depend on.
+The full benchmark is `make bench`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from bench.client import TelnetClient
 
@@ -74,3 +79,37 @@ def test_client_strips_iac_and_answers_negotiation() -> None:
         b"\xff\xfc\x27"  # WONT NEW-ENVIRON
         b"\xff\xfa\x18\x00dumb\xff\xf0"  # SB TTYPE IS dumb SE
     )
+
+
+@pytest.mark.e2e
+def test_transfer_smoke_through_the_board_and_the_reference(tmp_path: Path) -> None:
+    """`--only transfers` on a 64 KiB file, ZMODEM both ways, two typists: every run
+    completes intact, and the JSON keeps what the load run wrote before."""
+    assert shutil.which("sz") and shutil.which("rz"), "lrzsz missing (make setup installs it)"
+    out = tmp_path / "latest.json"
+    out.write_text(json.dumps({"cases": ["kept"], "date": "before"}), encoding="utf-8")
+    argv = [sys.executable, "-m", "bench", "--only", "transfers", "--json", str(out)]
+    argv += ["--xfer-size", "64K", "--xfer-protocols", "Z", "--xfer-repeat", "1"]
+    argv += ["--typists", "2", "--load-seconds", "1"]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "board MB/s" in done.stdout and "reference MB/s" in done.stdout
+    assert "key -> echo, during a download" in done.stdout
+
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["cases"] == ["kept"] and record["date"] == "before"
+    xfer = record["transfers"]
+    assert xfer["settings"]["size"] == 65536 and not xfer.get("error")
+    rows = {(r["protocol"], r["direction"]): r for r in xfer["rows"]}
+    assert set(rows) == {("Z", "download"), ("Z", "upload")}
+    for row in rows.values():
+        for side in ("board", "reference"):
+            figures = row[side]
+            assert figures["runs"] == figures["ok"] == 1, figures["failures"]
+            assert figures["total_mb_s"] > 0 and figures["peer_mb_s"] > 0
+    load = xfer["load"]
+    assert load["connected"]["idle"] == 2 and load["downloads"]
+    assert all(run["ok"] for run in load["downloads"])
+    assert load["latency"]["key_between"]["count"] > 0
+    verdicts = {t["target"]: t["verdict"] for t in xfer["targets"]}
+    assert verdicts["every transfer through the board completes with the file intact"] == "PASS"
