@@ -187,11 +187,21 @@ class _Wire:
             return None if got is None else got[0]
 
 
-async def _abort(channel: Channel) -> None:
+async def _drain(channel: Channel, patience: float) -> None:
+    """Wait for the line to take what was written: TransferError if it takes nothing
+    for `patience` seconds (the peer stopped reading)."""
+    try:
+        async with asyncio.timeout(patience):
+            await channel.drain()
+    except TimeoutError:
+        raise TransferError("the line stopped taking data") from None
+
+
+async def _abort(channel: Channel, timeout: float) -> None:
     """Tell the peer this side gives up (CAN x 8 and backspaces)."""
     with contextlib.suppress(Exception):
         channel.write(CANCEL)
-        await asyncio.wait_for(channel.drain(), _ABORT_DRAIN)
+        await asyncio.wait_for(channel.drain(), min(timeout, _ABORT_DRAIN))
 
 
 # --- sending --------------------------------------------------------------------------
@@ -244,16 +254,28 @@ class _Sender:
         self.fdx = True
         self.segment = 0
         """Bytes the receiver can take before it must be waited for (0: no limit)."""
+        self.timed_out = False
+        self.resync: float | None = None
+        """How long a rewind took to be confirmed, lately (stale data flushed, round
+        trip): the measure of how long repeats of an old ZRPOS may keep coming."""
 
     async def send(self, data: bytes) -> None:
         self.channel.write(data)
-        await self.channel.drain()
+        await self.drain()
+
+    async def drain(self) -> None:
+        await _drain(self.channel, self.timeout * (self.retries + 1))
 
     async def answer(self, timeout: float | None = None) -> Header | None:
-        """The receiver's next header; None when none came in time or it was garbled."""
+        """The receiver's next header; None when none came in time (`timed_out`) or
+        it was garbled."""
+        self.timed_out = False
         try:
             header, _ = await self.wire.header(self.timeout if timeout is None else timeout)
-        except (TimeoutError, Garbled):
+        except TimeoutError:
+            self.timed_out = True
+            return None
+        except Garbled:
             return None
         return header
 
@@ -396,7 +418,18 @@ class _Outgoing:
         self.header_due = True
         self.segment_left = 0
         self.errors = 0
+        self.silence = 0
+        self.rewound_at = 0.0
         fh.seek(start)
+
+    def heard(self, header: Header | None) -> None:
+        """Count the waits for the receiver that ended in silence, in a row."""
+        if header is not None or not self.s.timed_out:
+            self.silence = 0
+            return
+        self.silence += 1
+        if self.silence > self.s.retries:
+            raise TransferError(f"no answer from the receiver (while sending {self.name})")
 
     def _quarter(self) -> int:
         return max(self.window // 4, self.s.subpacket)
@@ -413,6 +446,7 @@ class _Outgoing:
         self.next_q = position + self._quarter()
         self.sync = True
         self.header_due = True
+        self.rewound_at = asyncio.get_running_loop().time()
 
     def confirmed(self, position: int) -> None:
         self.acked = position
@@ -482,7 +516,7 @@ class _Outgoing:
             pieces.append(s.enc.data(data, end, s.subpacket))
             s.channel.write(b"".join(pieces))
             self.pos += len(data)
-            await s.channel.drain()
+            await s.drain()
             return end
         limit = _BATCH
         if self.segment_left:
@@ -511,7 +545,7 @@ class _Outgoing:
         self.pos = after
         if self.segment_left:
             self.segment_left -= n
-        await s.channel.drain()
+        await s.drain()
         await asyncio.sleep(0)  # let the reading task see what the receiver said
         if s.progress is not None:
             s.progress(self.name, self.pos, self.size)
@@ -521,27 +555,32 @@ class _Outgoing:
         """After a ZCRCW: wait for the receiver to confirm (or to ask for a rewind).
         True if it skips the file."""
         s = self.s
-        misses = 0
-        wait: float | None = None
+        loop = asyncio.get_running_loop()
+        grace: float | None = None
         while True:
-            header = await s.answer(wait)
+            header = await s.answer(None if grace is None else max(0.0, grace - loop.time()))
             if header is None:
-                if wait is None:
-                    misses = s.missed(misses, f"while sending {self.name}")
+                if grace is None:
+                    self.heard(header)
                 # The data or the confirmation was lost: resend, the receiver will say.
                 self.rewind(self.acked)
                 return False
+            self.heard(header)
             if header.type == Frame.ZRPOS and self.stale(header.position):
                 # Most likely a repeat sent before our rewind got there, with the
-                # confirmation behind it; if nothing follows soon, it was not.
-                wait = min(s.timeout, _STALE_GRACE)
+                # confirmation behind it; if none comes soon (counted from the first
+                # repeat: receivers repeat while they wait), it was not.
+                if grace is None:
+                    patience = _STALE_GRACE if s.resync is None else 3 * s.resync
+                    grace = loop.time() + min(s.timeout, _STALE_GRACE, max(0.05, patience))
                 continue
-            wait = None
             if header.type == Frame.ZACK and header.position == self.pos:
                 if self.sync:
                     self.acked = self.pos
                     self.sync = False
                     self.errors = 0  # back in step, and a little further: progress
+                    took = loop.time() - self.rewound_at
+                    s.resync = took if s.resync is None else (3 * s.resync + took) / 4
                 else:
                     self.confirmed(self.pos)
                 self.header_due = True
@@ -554,13 +593,12 @@ class _Outgoing:
     async def _hold_for_window(self) -> bool:
         """While more than a window is unconfirmed, wait for ZACKs. True if skipped."""
         s = self.s
-        misses = 0
         while (
             self.window and s.fdx and not self.header_due and self.pos - self.acked >= self.window
         ):
             header = await s.answer()
+            self.heard(header)
             if header is None:
-                misses = s.missed(misses, f"while sending {self.name}")
                 await s.send(s.enc.data(b"", End.ZCRCQ))  # ask again where it is
                 continue
             if await self.react(header):
@@ -573,11 +611,13 @@ class _Outgoing:
         s = self.s
         zeof = s.enc.header(Header.at(Frame.ZEOF, self.pos))
         await s.send(zeof)
-        misses = 0
+        nak = 0
         while True:
             header = await s.answer()
+            self.heard(header)
             if header is None or header.type == Frame.ZNAK:
-                misses = s.missed(misses, f"at the end of {self.name}")
+                if header is not None:
+                    nak = s.missed(nak, f"at the end of {self.name}")
                 await s.send(zeof)
                 continue
             if header.type == Frame.ZRINIT:
@@ -636,7 +676,7 @@ async def zmodem_send(
         except Cancelled:
             raise
         except TransferError:
-            await _abort(channel)
+            await _abort(channel, timeout)
             raise
         except BaseException:
             channel.write(CANCEL)
@@ -704,7 +744,7 @@ class _Receiver:
         again (ZNAK: it got it garbled)."""
         self.last = data
         self.channel.write(data)
-        await self.channel.drain()
+        await _drain(self.channel, self.timeout * (self.retries + 1))
 
     async def send_header(self, header: Header) -> None:
         await self.send(encode_hex(header))
@@ -943,7 +983,7 @@ async def zmodem_receive(
         except Cancelled:
             raise
         except TransferError:
-            await _abort(channel)
+            await _abort(channel, timeout)
             raise
         except BaseException:
             channel.write(CANCEL)

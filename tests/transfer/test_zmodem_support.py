@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bbs.transfer.channel import TransferError
+from bbs.transfer.zmodem_frames import Deframer, Encoder, Header
 
 Tap = Callable[[bytes], bytes]
 
@@ -175,3 +176,51 @@ class Folder:
         sink = FolderSink(path, offset, self.cap)
         self.sinks[name] = sink
         return sink
+
+
+class Peer:
+    """A scripted ZMODEM peer on one end of a memory line, for the cases real programs
+    do not produce (hostile commands, CAN storms, silence)."""
+
+    def __init__(self, channel: MemoryChannel) -> None:
+        self.channel = channel
+        self.frames = Deframer()
+        self.enc = Encoder(crc32=True)
+
+    async def _more(self, timeout: float) -> None:
+        data = await self.channel.read(1 << 16, timeout)
+        if not data:
+            raise EOFError("the line closed")
+        self.frames.feed(data)
+
+    async def header(self, timeout: float = 5.0) -> Header:
+        async with asyncio.timeout(timeout):
+            while (got := self.frames.header()) is None:
+                await self._more(timeout)
+        return got[0]
+
+    async def expect(self, frame: int, timeout: float = 5.0) -> Header:
+        """Headers until one of type `frame` (others are passed over)."""
+        async with asyncio.timeout(timeout):
+            while (header := await self.header(timeout)).type != frame:
+                pass
+        return header
+
+    async def subpacket(self, timeout: float = 5.0) -> bytes:
+        async with asyncio.timeout(timeout):
+            while (got := self.frames.subpacket(True)) is None:
+                await self._more(timeout)
+        return got.data
+
+    async def bytes_in(self, at_least: int, timeout: float = 5.0) -> None:
+        """Read (and throw away) until `at_least` bytes came."""
+        seen = 0
+        async with asyncio.timeout(timeout):
+            while seen < at_least:
+                data = await self.channel.read(1 << 16, timeout)
+                if not data:
+                    raise EOFError("the line closed")
+                seen += len(data)
+
+    def send(self, data: bytes) -> None:
+        self.channel.write(data)
