@@ -173,6 +173,19 @@ class _Wire:
                 return got
             await self.more(deadline)
 
+    async def subpackets(self, crc32: bool, timeout: float) -> list[Subpacket]:
+        """The peer's next data subpackets, as many as are in (at least one, up to one
+        that ends a ZCRCG run); TimeoutError, Garbled."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            self.check()
+            got = self.frames.subpackets(crc32)
+            if got:
+                if len(self.frames.buf) < self._hold:
+                    self._room.set()
+                return got
+            await self.more(deadline)
+
     def poll(self) -> Header | None:
         """A header the peer has already sent, if any (never waits); garbled ones and
         noise are dropped."""
@@ -871,7 +884,7 @@ class _Receiver:
                 crc32 = kind == ZBIN32
                 while True:
                     try:
-                        sub = await wire.subpacket(crc32, self.nudge)
+                        subs = await wire.subpackets(crc32, self.nudge)
                     except (TimeoutError, Garbled) as e:
                         if isinstance(e, TimeoutError):
                             quiet = self._quiet(quiet)
@@ -879,13 +892,14 @@ class _Receiver:
                         await self._rpos(expected)
                         asked = True
                         break
-                    if sub.data:
-                        sink.write(sub.data)
-                        expected += len(sub.data)
+                    data = subs[0].data if len(subs) == 1 else b"".join(s.data for s in subs)
+                    if data:
+                        sink.write(data)
+                        expected += len(data)
                         if self.progress is not None:
                             self.progress(name, expected, size)
                     errors = quiet = 0
-                    end = sub.end
+                    end = subs[-1].end
                     if end == End.ZCRCG:
                         continue
                     if end in (End.ZCRCQ, End.ZCRCW):

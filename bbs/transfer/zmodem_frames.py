@@ -32,7 +32,7 @@ import zlib
 from dataclasses import dataclass
 from enum import IntEnum
 from itertools import islice
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 # --- constants ------------------------------------------------------------------------
 
@@ -299,7 +299,12 @@ then ZRQINIT in hex, the bytes terminals watch for to start their own receiver:
 # --- encoding -------------------------------------------------------------------------
 
 _END_MARK = {int(end): bytes([ZDLE, end]) for end in End}
+_END_BYTE = {int(end): bytes([end]) for end in End}
 _ZCRCG = int(End.ZCRCG)
+
+
+def _crc16_of(data: bytes | memoryview, crc: int = 0) -> int:
+    return binascii.crc_hqx(data, crc)
 
 
 def _subpacket_crc(data: bytes | memoryview, end: int, crc32: bool) -> bytes:
@@ -349,29 +354,45 @@ class Encoder:
         than `size` bytes of data (never more), and never splits an escape."""
         if not data:
             return self.subpacket(b"", end)
-        escaped = escape(data, controls=self.controls, after_at=self._after_at)
+        controls = self.controls
+        escaped = escape(data, controls=controls, after_at=self._after_at)
         view = memoryview(data)
+        pieces = memoryview(escaped)
         total = len(escaped)
-        crc32 = self.crc32
         count = escaped.count
-        out: list[bytes] = []
+        crc_of = zlib.crc32 if self.crc32 else _crc16_of
+        width = 4 if self.crc32 else 2
+        order: Literal["little", "big"] = "little" if self.crc32 else "big"
+        mark, end_byte = _END_MARK[_ZCRCG], b"i"
+        after_at = self._after_at
+        out: list[bytes | memoryview] = []
+        append = out.append
         start = raw = 0
+        # The hot loop of a download: one pass per subpacket, nothing per byte.
         while start < total:
             stop = start + size
             if stop >= total:
                 stop = total
+                mark, end_byte = _END_MARK[end], _END_BYTE[end]
             elif escaped[stop - 1] == ZDLE:
                 stop += 1  # keep the escape whole (its second byte is never a ZDLE)
-            piece = escaped[start:stop]
+                if stop >= total:
+                    mark, end_byte = _END_MARK[end], _END_BYTE[end]
             n = stop - start - count(b"\x18", start, stop)
-            kind = end if stop >= total else _ZCRCG
-            if start and self._after_at and piece[0] in _CR:
-                piece = _ESC2[piece[0]] + piece[1:]
-            out.append(piece)
-            out.append(_END_MARK[kind])
-            out.append(self._tail(_subpacket_crc(view[raw : raw + n], kind, crc32)))
+            if after_at and start and escaped[start] in _CR:
+                append(_ESC2[escaped[start]])
+                append(pieces[start + 1 : stop])
+            else:
+                append(pieces[start:stop])
+            append(mark)
+            tail = crc_of(end_byte, crc_of(view[raw : raw + n])).to_bytes(width, order)
+            if controls or tail.translate(None, _TAIL_QUIET):
+                tail = escape(tail, controls=controls)
+            append(tail)
+            after_at = tail[-1] in _AT
             raw += n
             start = stop
+        self._after_at = after_at
         return b"".join(out)
 
 
@@ -403,6 +424,7 @@ class Deframer:
         self._tail = b""
         self._searched = 0
         self._crlf = 0  # CR/LF still due after a hex header that ended the buffer
+        self._garbled: Garbled | None = None  # found after good subpackets, told next
 
     def feed(self, chunk: bytes) -> None:
         chunk = chunk.translate(None, _FLOW)
@@ -426,6 +448,7 @@ class Deframer:
         buf = self.buf
         self._crlf = 0
         self._searched = 0
+        self._garbled = None
         match = _HEADER_START.search(buf)
         if match is None:
             # Keep what may be the start of a header cut off by the end of the buffer.
@@ -483,9 +506,8 @@ class Deframer:
 
     # data subpackets
 
-    def subpacket(self, crc32: bool) -> Subpacket | None:
-        """The next data subpacket, or None until a whole one is in; Garbled (with what
-        was read of it dropped) when it does not decode."""
+    def _skip_crlf(self) -> bool:
+        """Drop the CR LF still due after a hex header; False while they may yet come."""
         buf = self.buf
         while self._crlf and buf:
             if buf[0] & 0x7F not in (0x0D, 0x0A):
@@ -493,7 +515,81 @@ class Deframer:
                 break
             del buf[0]
             self._crlf -= 1
-        if self._crlf:
+        return not self._crlf
+
+    def subpackets(self, crc32: bool) -> list[Subpacket]:
+        """The data subpackets wholly in, up to the first that ends with other than
+        ZCRCG (that one included); [] until one is. Garbled when the first does not
+        decode (what was read of it dropped); one that fails after good ones ends the
+        list and is reported by the next call. (One call per batch of the line, not
+        per subpacket: this is an upload's inner loop.)"""
+        pending = self._garbled
+        if pending is not None:
+            self._garbled = None
+            raise pending
+        if not self._skip_crlf():
+            return []
+        buf = self.buf
+        width = 4 if crc32 else 2
+        order: Literal["little", "big"] = "little" if crc32 else "big"
+        crc_of = zlib.crc32 if crc32 else _crc16_of
+        search = _FRAME_END.search
+        got: list[Subpacket] = []
+        pos = 0
+        searched = self._searched
+        error: Garbled | None = None
+        while True:
+            match = search(buf, max(pos, searched))
+            if match is None:
+                if len(buf) - pos > _MAX_ESCAPED:
+                    pos, error = len(buf), Garbled("data subpacket too long")
+                else:
+                    searched = max(pos, len(buf) - 1)
+                break
+            at = match.start()
+            if at - pos > _MAX_ESCAPED:
+                pos, error = at, Garbled("data subpacket too long")
+                break
+            start = at + 2
+            check = bytes(buf[start : start + width])
+            stop = start + width
+            if len(check) < width or ZDLE in check:
+                try:
+                    taken = _take_escaped(buf, start, width)
+                except Garbled as e:
+                    pos, error = start, e
+                    break
+                if taken is None:
+                    searched = at
+                    break
+                check, stop = taken
+            end = buf[at + 1]
+            body = bytes(buf[pos:at])
+            pos = stop
+            try:
+                data = _unescape(body)
+            except Garbled as e:
+                error = e
+                break
+            if crc_of(_END_BYTE[end], crc_of(data)).to_bytes(width, order) != check:
+                error = Garbled("bad CRC on a data subpacket")
+                break
+            got.append(Subpacket(data, end))
+            if end != _ZCRCG:
+                break
+        self.drop(pos)
+        self._searched = max(0, searched - pos)
+        if error is not None:
+            if not got:
+                raise error
+            self._garbled = error
+        return got
+
+    def subpacket(self, crc32: bool) -> Subpacket | None:
+        """The next data subpacket, or None until a whole one is in; Garbled (with what
+        was read of it dropped) when it does not decode."""
+        buf = self.buf
+        if not self._skip_crlf():
             return None
         match = _FRAME_END.search(buf, self._searched)
         if match is None:

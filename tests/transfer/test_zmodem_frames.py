@@ -290,3 +290,58 @@ def test_overlong_subpacket_is_garbled() -> None:
         frames.feed(b"x" * 40000)
         frames.subpacket(True)
     assert not frames.buf
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(tricky, min_size=1, max_size=4),
+    st.booleans(),
+    st.sampled_from([64, 1024]),
+    st.lists(st.integers(0, 10**6), max_size=8),
+)
+def test_batches_of_subpackets_round_trip(
+    chunks: list[bytes], crc32: bool, size: int, cuts: list[int]
+) -> None:
+    """Several frames, each ZDATA then subpackets ending ZCRCE, fed in arbitrary pieces
+    and taken a batch at a time (the upload path)."""
+    encoder = Encoder(crc32=crc32)
+    wire = b"".join(
+        encoder.header(Header.at(Frame.ZDATA, i)) + encoder.data(chunk, End.ZCRCE, size)
+        for i, chunk in enumerate(chunks)
+    )
+    frames = Deframer()
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {len(wire)})
+    got: list[bytes] = []
+    in_frame = False
+    start = 0
+    for point in points:
+        frames.feed(wire[start:point])
+        start = point
+        while True:
+            if not in_frame:
+                if frames.header() is None:
+                    break
+                in_frame, data = True, bytearray()
+            batch = frames.subpackets(crc32)
+            if not batch:
+                break
+            assert all(s.end == End.ZCRCG for s in batch[:-1])
+            data += b"".join(s.data for s in batch)
+            if batch[-1].end == End.ZCRCE:
+                got.append(bytes(data))
+                in_frame = False
+    assert got == chunks
+
+
+def test_a_bad_subpacket_after_good_ones_is_told_next_time() -> None:
+    encoder = Encoder(crc32=True)
+    wire = bytearray(encoder.data(b"a" * 3000, End.ZCRCE, 1024))
+    second = wire.index(b"\x18i") + 6  # into the second subpacket's data
+    wire[second] ^= 0x01
+    frames = Deframer()
+    frames.feed(bytes(wire))
+    first = frames.subpackets(True)
+    assert [len(s.data) for s in first] == [1024]
+    with pytest.raises(Garbled):
+        frames.subpackets(True)
+    assert frames.subpackets(True) == [(b"a" * (3000 - 2048), End.ZCRCE)]
