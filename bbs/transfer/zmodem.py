@@ -101,19 +101,27 @@ class _Wire:
         self.gone: str | None = None
         """Why the line can give no more bytes (closed, failed), once it cannot."""
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def __aenter__(self) -> _Wire:
         self._task = asyncio.create_task(self._pump())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait([self._task])
+        task = self._task
+        if task is None:
+            return
+        self._stopping = True
+        task.cancel()
+        # asyncio.wait_for (3.11), which channels use for their read timeouts, swallows
+        # a cancellation that lands as the read completes: cancel until it is gone.
+        while not task.done():
+            await asyncio.wait([task], timeout=0.05)
+            task.cancel()
 
     async def _pump(self) -> None:
         frames = self.frames
-        while True:
+        while not self._stopping:
             if len(frames.buf) >= self._hold:
                 self._room.clear()
                 await self._room.wait()
