@@ -18,7 +18,10 @@ from bbs.transfer.zmodem_frames import (
     CANFC32,
     CANFDX,
     CANOVIO,
+    ZBIN,
+    ZBIN32,
     ZCBIN,
+    ZHEX,
     End,
     Frame,
     Header,
@@ -380,3 +383,97 @@ async def test_full_sink_cancels_both_ends(out: Path, into: Path) -> None:
     assert isinstance(sent, Cancelled)
     assert folder.sinks["big"].state == "aborted"
     assert not (into / "big").exists()
+
+
+# --- receivers with fewer capabilities --------------------------------------------------
+
+
+async def _scripted_receiver(
+    peer: Peer, flags: int, buffer: int
+) -> tuple[bytes, list[int], list[int]]:
+    """A plain receiver for one file: announces `flags` and `buffer`, answers every
+    ZCRCQ/ZCRCW, checks each ZDATA offset; the file's bytes, how subpackets ended, and
+    how much data came between the sender's waits (ZCRCW)."""
+    await peer.expect(Frame.ZRQINIT)
+    peer.send(encode_hex(Header(Frame.ZCHALLENGE, b"\x01\x02\x03\x04")))
+    ack = await peer.expect(Frame.ZACK)
+    assert ack.data == b"\x01\x02\x03\x04"  # the challenge echoed
+    peer.send(encode_hex(Header(Frame.ZRINIT, bytes([buffer & 0xFF, buffer >> 8, 0, flags]))))
+    await peer.expect(Frame.ZFILE)
+    await peer.subpacket()
+    peer.send(encode_hex(Header.at(Frame.ZRPOS, 0)))
+    data = bytearray()
+    ends: list[int] = []
+    runs = [0]
+    while True:
+        header = await peer.header()
+        if header.type == Frame.ZEOF:
+            assert header.position == len(data)
+            break
+        assert header.type == Frame.ZDATA and header.position == len(data)
+        while True:
+            piece = await peer.subpacket()
+            data += piece
+            runs[-1] += len(piece)
+            ends.append(peer.last_end)
+            if peer.last_end == End.ZCRCW:
+                runs.append(0)
+            if peer.last_end in (End.ZCRCQ, End.ZCRCW):
+                peer.send(encode_hex(Header.at(Frame.ZACK, len(data))))
+            if peer.last_end in (End.ZCRCE, End.ZCRCW):
+                break
+    peer.send(_zrinit())
+    await peer.expect(Frame.ZFIN)
+    peer.send(encode_hex(Header(Frame.ZFIN)))
+    return bytes(data), ends, runs
+
+
+@pytest.mark.parametrize(
+    ("flags", "buffer", "expect"),
+    [
+        (CANFDX | CANOVIO, 0, "crc16"),
+        (CANOVIO | CANFC32, 0, "no-fdx"),
+        (CANFDX | CANFC32, 0, "no-ovio"),
+        (CANFDX | CANOVIO | CANFC32, 2048, "buffer"),
+    ],
+    ids=["crc16", "half-duplex", "no-overlapped-io", "2k-buffer"],
+)
+async def test_receivers_with_fewer_capabilities(
+    out: Path, flags: int, buffer: int, expect: str
+) -> None:
+    file = _file(out, "f.bin", 40_000)
+    a, b = channel_pair()
+    peer = Peer(b, crc32=bool(flags & CANFC32))
+    async with asyncio.timeout(LIMIT):
+        (data, ends, runs), sent = await asyncio.gather(
+            _scripted_receiver(peer, flags, buffer), zmodem_send(a, [file], window=16384)
+        )
+    assert sent == ["f.bin"]
+    assert data == file.path.read_bytes()
+    binary = [k for k in peer.kinds if k != ZHEX]
+    assert binary and all(k == (ZBIN32 if flags & CANFC32 else ZBIN) for k in binary)
+    # Half duplex: no ZCRCQ, a wait at each window; no overlapped I/O: a wait at each
+    # subpacket's worth; a buffer: a wait before it would overflow.
+    most = {"no-fdx": 16384, "no-ovio": 1024, "buffer": 2048}.get(expect)
+    if most is not None:
+        assert max(runs) <= most and len(runs) > 40_000 // most
+    if expect == "no-fdx":
+        assert End.ZCRCQ not in ends
+
+
+async def test_flow_control_bytes_on_the_line_cost_nothing(out: Path, into: Path) -> None:
+    """XON/XOFF (either parity) slipped in by the line, even between ZDLE and the byte
+    it escapes, are ignored: nothing is resent."""
+    file = _file(out, "f.bin", 200_000)
+    a, b = channel_pair()
+    flow = b"\x11\x13\x91\x93"
+
+    def sprinkle(data: bytes) -> bytes:
+        return b"".join(data[i : i + 97] + flow[i % 4 : i % 4 + 1] for i in range(0, len(data), 97))
+
+    a.tap = b.tap = sprinkle
+    async with asyncio.timeout(LIMIT):
+        sent, got = await asyncio.gather(zmodem_send(a, [file]), zmodem_receive(b, Folder(into)))
+    assert sent == got == ["f.bin"]
+    assert sha256(into / "f.bin") == sha256(file.path)
+    assert len(a.written) < file.size * 1.05 + 2048  # one pass: no rewinds

@@ -182,10 +182,13 @@ class Peer:
     """A scripted ZMODEM peer on one end of a memory line, for the cases real programs
     do not produce (hostile commands, CAN storms, silence)."""
 
-    def __init__(self, channel: MemoryChannel) -> None:
+    def __init__(self, channel: MemoryChannel, crc32: bool = True) -> None:
         self.channel = channel
         self.frames = Deframer()
-        self.enc = Encoder(crc32=True)
+        self.enc = Encoder(crc32=crc32)
+        self.crc32 = crc32
+        self.kinds: list[int] = []
+        """The kind (ZHEX, ZBIN, ZBIN32) of each header read."""
 
     async def _more(self, timeout: float) -> None:
         data = await self.channel.read(1 << 16, timeout)
@@ -197,6 +200,7 @@ class Peer:
         async with asyncio.timeout(timeout):
             while (got := self.frames.header()) is None:
                 await self._more(timeout)
+        self.kinds.append(got[1])
         return got[0]
 
     async def expect(self, frame: int, timeout: float = 5.0) -> Header:
@@ -208,8 +212,9 @@ class Peer:
 
     async def subpacket(self, timeout: float = 5.0) -> bytes:
         async with asyncio.timeout(timeout):
-            while (got := self.frames.subpacket(True)) is None:
+            while (got := self.frames.subpacket(self.crc32)) is None:
                 await self._more(timeout)
+        self.last_end = got.end
         return got.data
 
     async def bytes_in(self, at_least: int, timeout: float = 5.0) -> None:
