@@ -52,10 +52,17 @@ def _same(a: Path, b: Path) -> bool:
 
 
 async def _download(
-    library: Path, dest: Path, sizes: list[int], *rz_args: str, **options: int
+    library: Path,
+    dest: Path,
+    sizes: list[int],
+    *rz_args: str,
+    subpacket: int = 1024,
+    window: int = 512 * 1024,
 ) -> tuple[list[str], int, str]:
     async with asyncio.timeout(LIMIT), lrzsz("rz", "-q", *rz_args, cwd=dest) as channel:
-        names = await zmodem_send(channel, _files(library, sizes), **options)
+        names = await zmodem_send(
+            channel, _files(library, sizes), subpacket=subpacket, window=window
+        )
         code, err = await finished(channel)
     return names, code, err
 
