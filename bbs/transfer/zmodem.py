@@ -80,7 +80,7 @@ _RECV_HOLD = 1 << 20  # most bytes held from a sender before the reading task wa
 _MAX_ERRORS = 20  # errors in a row (no progress in between) before giving up
 _MIN_WINDOW = 16 * 1024  # the window never shrinks below this after errors
 _SYNC_BYTES = 64  # data in the ZCRCW that follows a rewind
-_STALE_GRACE = 2.0  # seconds to wait for another header after a stale ZRINIT
+_STALE_GRACE = 2.0  # most seconds to wait for the real answer behind a stale header
 _FIN_WAIT = 5.0  # seconds to wait for the end of the ZFIN/"OO" handshake
 _ABORT_DRAIN = 5.0
 
@@ -216,6 +216,8 @@ async def _drain(channel: Channel, patience: float) -> None:
             await channel.drain()
     except TimeoutError:
         raise TransferError("the line stopped taking data") from None
+    except OSError as e:  # ConnectionResetError and the like: the caller is gone
+        raise TransferError(f"the line failed ({e.__class__.__name__})") from e
 
 
 async def _abort(channel: Channel, timeout: float) -> None:
@@ -397,17 +399,15 @@ class _Sender:
         """ZFIN until the receiver answers ZFIN, then "OO". The files are delivered
         by now, so a receiver that does not answer is no failure."""
         zfin = self.enc.hex(Header(Frame.ZFIN))
-        await self.send(zfin)
-        for _ in range(3):
-            try:
+        with contextlib.suppress(TransferError):
+            await self.send(zfin)
+            for _ in range(3):
                 header = await self.answer(min(self.timeout, _FIN_WAIT))
-            except TransferError:
-                return
-            if header is None:
-                await self.send(zfin)
-            elif header.type == Frame.ZFIN:
-                await self.send(b"OO")
-                return
+                if header is None:
+                    await self.send(zfin)
+                elif header.type == Frame.ZFIN:
+                    await self.send(b"OO")
+                    return
 
 
 class _Outgoing:

@@ -477,3 +477,25 @@ async def test_flow_control_bytes_on_the_line_cost_nothing(out: Path, into: Path
     assert sent == got == ["f.bin"]
     assert sha256(into / "f.bin") == sha256(file.path)
     assert len(a.written) < file.size * 1.05 + 2048  # one pass: no rewinds
+
+
+@pytest.mark.parametrize("then", ["hangs-up", "goes-quiet"])
+async def test_receiver_gone_after_the_last_file_is_still_a_delivery(out: Path, then: str) -> None:
+    """All files confirmed, then no ZFIN answer: the download still succeeded."""
+    file = _file(out, "f.bin", 3000)
+    a, b = channel_pair()
+    peer = Peer(b)
+
+    async def receiver() -> None:
+        await peer.expect(Frame.ZRQINIT)
+        peer.send(_zrinit())
+        await peer.expect(Frame.ZFILE)
+        peer.send(encode_hex(Header.at(Frame.ZRPOS, 0)))
+        await peer.expect(Frame.ZEOF)
+        peer.send(_zrinit())
+        if then == "hangs-up":
+            b.hang_up()
+
+    async with asyncio.timeout(LIMIT):
+        _, sent = await asyncio.gather(receiver(), zmodem_send(a, [file], timeout=0.2))
+    assert sent == ["f.bin"]
