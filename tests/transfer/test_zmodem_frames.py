@@ -203,6 +203,9 @@ def test_single_subpackets_and_headers_in_sequence(chunks: list[bytes], crc32: b
         encoder.header(Header.at(Frame.ZDATA, i)) + encoder.subpacket(chunk, End.ZCRCE)
         for i, chunk in enumerate(chunks)
     )
+    # The rules hold across pieces too: a CR opening data after a header or CRC that
+    # ended in '@' is escaped.
+    _check_escaped(wire, controls=False, frame_ends=True)  # (ZDLE A/C: header starts)
     frames = Deframer()
     frames.feed(wire)
     for i, chunk in enumerate(chunks):
