@@ -32,10 +32,15 @@ SPECIAL = bytes(
 )
 FLOW = bytes([0x11, 0x13, 0x91, 0x93])
 
-# Data heavy in the bytes that matter (escapes, '@' then CR, flow control, ZDLE runs).
+# Data heavy in the bytes and pairs that matter (escapes, '@' then CR, flow control,
+# ZDLE runs), between random stretches.
+TOKENS = [b"@\r", b"@\x8d", b"\xc0\r", b"\xc0\x8d", b"\x18", b"\x18\x18", b"\r\r"]
 tricky = st.binary(max_size=3000) | st.lists(
-    st.sampled_from(list(SPECIAL)) | st.integers(0, 255), max_size=3000
-).map(bytes)
+    st.sampled_from(TOKENS)
+    | st.sampled_from([bytes([b]) for b in SPECIAL])
+    | st.binary(max_size=40),
+    max_size=80,
+).map(b"".join)
 
 headers = st.builds(
     Header,
