@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 from bbs.session.session import Session
 
-SETTLE = 0.5
-"""Seconds of quiet awaited after a transfer, so the terminal's closing bytes (a ZMODEM
-"OO", stray CANs) are swallowed rather than read as menu keys."""
+SETTLE = 0.3
+"""Seconds of quiet awaited after a transfer before the board speaks again: the
+terminal's closing bytes (a ZMODEM "OO", stray CANs) are swallowed rather than read as
+menu keys, and the terminal has left its transfer mode before text comes (said at once,
+it would be swallowed by the receiver as noise)."""
 _QUEUE_CHUNKS = 32
 
 
