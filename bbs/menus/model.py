@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from bbs.directory.text import fold
 
 ROOT = "index"
 """The menu every session starts on; every other menu must be reachable from it."""
@@ -83,8 +84,7 @@ def parse_action(text: str) -> Action:
 
 def normalize_word(word: str) -> str:
     """A GO word as compared: upper case, accents dropped ("télématique" -> "TELEMATIQUE")."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
+    return fold(word).upper()
 
 
 class CommandSpec(Protocol):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from bbs.directory.text import fold
 from bbs.session.keys import Key, Resize
 from bbs.session.session import Session
 from bbs.terminal.encoding import encode
@@ -49,12 +49,6 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
                 break
 
 
-def _folded(text: str) -> str:
-    """Text compared without case or accents, for searching inside a document."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 async def read_document(session: Session, title: str, markup: str) -> None:
     """A document a screen at a time, as a reader: Enter/space next, B back, /word finds
     the next page holding the word, Q quits. Every page says where the reader is.
@@ -64,7 +58,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
     while True:
         per_page = max(session.caps.rows - 3, 3)
         lines = render_lines(markup, session.caps)
-        plain = [_folded(strip_controls(line)) for line in lines]
+        plain = [fold(strip_controls(line)) for line in lines]
         pages = max(1, -(-len(lines) // per_page))
         page_no = min(page_no, pages - 1)
         await session.clear()
@@ -89,7 +83,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         if event in ("b", "B", Key.PAGE_UP, Key.UP):
             page_no = max(0, page_no - 1)
         elif event == "/":
-            word = _folded((await session.read_line("/", max_len=40)).strip())
+            word = fold(await session.read_line("/", max_len=40))
             found = _find_page(plain, word, page_no, per_page) if word else None
             if found is None:
                 notice = session.text("board.reader_not_found")

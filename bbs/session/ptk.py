@@ -13,7 +13,6 @@ import contextlib
 import itertools
 import math
 import time
-import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
@@ -40,6 +39,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
+from bbs.directory.text import fold
 from bbs.session.keys import MAX_SEQUENCE
 from bbs.session.session import Hangup, Session
 from bbs.terminal.caps import Tier
@@ -54,7 +54,6 @@ _PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
 prompt_toolkit buffer everything that follows until the end mark."""
 _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o"})
 
 
 # ----------------------------------------------------------------- completion
@@ -62,9 +61,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø"
 
 def _fold(text: str) -> str:
     """Text as compared for completion: no case, no accents, hyphens and apostrophes as spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return bare.casefold().replace("-", " ").replace("'", " ").replace("’", " ")
+    return fold(text.replace("-", " ").replace("'", " ").replace("’", " "))
 
 
 def completions(words: Sequence[str], typed: str) -> list[str]:
