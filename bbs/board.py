@@ -19,7 +19,8 @@ from bbs.menus.engine import Engine
 from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
-from bbs.services import build_commands
+from bbs.services import after_sign_in, build_commands
+from bbs.services.account import sign_in
 from bbs.services.registry import Command
 from bbs.session.link import Link
 from bbs.session.probe import detect
@@ -146,6 +147,8 @@ class Board:
             detection = await detect(session, self.config.probe_timeout, self.config.baud)
             log.info("%s node %d: %s", link.peer, session.node, detection.reason)
             await self.welcome(session, detection.term)
+            session.caller = await sign_in(session, self)
+            await after_sign_in(session, self)
             await Engine(session, self).run()
         except Hangup as end:
             log.info("%s node %d: session ended (%s)", link.peer, session.node, end.reason)

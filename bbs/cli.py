@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     menus_sub = menus.add_subparsers(dest="menus_command", required=True, parser_class=_Parser)
     check = menus_sub.add_parser("check", help="validate every menu file")
     _common(check)
+
+    from bbs.accounts.cli import register as register_users
+    from bbs.support.cli import register as register_contracts
+
+    register_users(sub, _common)
+    register_contracts(sub, _common)
     return parser
 
 
@@ -137,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bbs.board import serve
 
             return serve(config)
+        run = getattr(args, "run", None)
+        if run is not None:
+            return int(asyncio.run(run(config, args)))
         if args.command == "db":
             asyncio.run(_upgrade(config))
         elif args.command == "load":

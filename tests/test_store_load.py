@@ -48,8 +48,8 @@ async def _dump(url: str) -> Dump:
     out: Dump = {}
     async with engine_scope(url) as engine, transaction(engine, write=False) as conn:
         for name, table in Base.metadata.tables.items():
-            order = table.c.id if "id" in table.c else table.c.key
-            result = await conn.execute(select(table).order_by(order))
+            order = list(table.primary_key.columns)
+            result = await conn.execute(select(table).order_by(*order))
             out[name] = [tuple(row) for row in result]
     return out
 

@@ -25,9 +25,9 @@ _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "O
 _HELP = {"HELP", "AIDE", "?", "HILFE"}
 
 
-def _hotkey_test(menu: Menu) -> Callable[[str], bool]:
-    """Whether a first typed character is one of `menu`'s hotkeys (any case)."""
-    keys = frozenset(item.key.upper() for item in menu.items)
+def _hotkey_test(menu: Menu, role: str) -> Callable[[str], bool]:
+    """Whether a first typed character is one of `menu`'s hotkeys (any case) for `role`."""
+    keys = frozenset(item.key.upper() for item in menu.offered(role))
     return lambda ch: ch.upper() in keys
 
 
@@ -78,10 +78,11 @@ class Engine:
             session.where = menu.name
             if redraw:
                 await self.show(menu)
-            hint = session.text("board.prompt_keys", keys=menu.key_hint())
+            role = session.caller.role
+            hint = session.text("board.prompt_keys", keys=menu.key_hint(role))
             line = await session.read_line(
                 "{h}" + escape(hint) + "{/} ",
-                instant=_hotkey_test(menu) if session.hotkeys else None,
+                instant=_hotkey_test(menu, role) if session.hotkeys else None,
             )
             redraw = await self.dispatch(line.upper() if len(line) == 1 else line)
 
@@ -102,7 +103,7 @@ class Engine:
             await page(
                 session,
                 title
-                + self._items(menu, lang)
+                + self._items(menu, lang, session.caller.role)
                 + "\n{dim}"
                 + escape(session.text("board.full_text"))
                 + "{/}\n",
@@ -123,14 +124,14 @@ class Engine:
         if body:
             await page(session, body, used=used)
         # Items come even after a caller quit the pager: they are what the prompt asks for.
-        await page(session, self._items(menu, lang) + "\n")
+        await page(session, self._items(menu, lang, session.caller.role) + "\n")
 
     @staticmethod
-    def _items(menu: Menu, lang: str) -> str:
-        """A menu's choices, one a line: the hotkey, then the label."""
+    def _items(menu: Menu, lang: str, role: str) -> str:
+        """A menu's choices `role` sees, one a line: the hotkey, then the label."""
         return "\n".join(
             f"  {{k}}{escape(item.key)}{{/}}  {escape(item.label.get(lang, ''))}"
-            for item in menu.items
+            for item in menu.offered(role)
         )
 
     async def dispatch(self, line: str) -> bool:
@@ -143,7 +144,10 @@ class Engine:
         if text.startswith("/"):
             text = text[1:].strip()
         elif len(text) == 1:
-            item = next((i for i in self.current.items if i.key.upper() == text.upper()), None)
+            role = session.caller.role
+            item = next(
+                (i for i in self.current.offered(role) if i.key.upper() == text.upper()), None
+            )
             if item is not None:
                 return await self.run_action(item.action)
         handled = await self.global_command(text)

@@ -17,6 +17,7 @@ from typing import Any
 
 from bbs.directory.model import LANGS
 from bbs.menus.model import (
+    ROLES,
     ROOT,
     Action,
     ActionKind,
@@ -37,7 +38,7 @@ ART_SUFFIXES = (".ans", ".txt")
 """An art piece is needed in both forms: ANSI for colour terminals, markup for the rest."""
 
 _MENU_KEYS = frozenset({"title", "text", "items", "go", "art", "show", "after"})
-_ITEM_KEYS = frozenset({"key", "action", "label"})
+_ITEM_KEYS = frozenset({"key", "action", "label", "roles"})
 _MENU_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ART_NAME = re.compile(r"[a-z0-9_]+\Z")
 _GO_WORD = re.compile(r"[A-Z0-9][A-Z0-9_-]*\Z")
@@ -301,11 +302,31 @@ class _Loader:
                 )
                 action = None
             label = self.localized(source, raw.get("label"), "label", source.item(index, "label"))
+            known = len(self.problems)
+            roles = self.read_roles(source, raw.get("roles"), source.item(index, "roles"))
             if action is None or label is None or not isinstance(key, str):
                 ok = False
                 continue
-            items.append(Item(key=key, action=action, label=label, line=header))
+            if len(self.problems) > known:
+                ok = False
+                continue
+            items.append(Item(key=key, action=action, label=label, line=header, roles=roles))
         return tuple(items) if ok else None
+
+    def read_roles(self, source: _Source, value: object, line: int) -> frozenset[str] | None:
+        """An item's `roles`: None when absent or (after reporting it) invalid."""
+        if value is None:
+            return None
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(r, str) and r in ROLES for r in value)
+        ):
+            self.problems.append(
+                source.at(line, f"roles {value!r}: a non-empty list of {', '.join(ROLES)}")
+            )
+            return None
+        return frozenset(value)
 
     def read_action(self, source: _Source, value: object, line: int, what: str) -> Action | None:
         """A checked action: its kind known, its menu existing, its command and argument valid."""

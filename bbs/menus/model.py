@@ -11,6 +11,9 @@ from typing import Protocol
 
 from bbs.directory.text import fold
 
+ROLES = ("guest", "caller", "contact", "specialist", "sysop")
+"""Caller roles an item may be restricted to (`roles = [...]`), least trusted first."""
+
 ROOT = "index"
 """The menu every session starts on; every other menu must be reachable from it."""
 
@@ -134,6 +137,12 @@ class Item:
     action: Action
     label: Localized
     line: int = 0
+    roles: frozenset[str] | None = None
+    """The caller roles that see and may choose this item; None for everyone."""
+
+    def offered_to(self, role: str) -> bool:
+        """Whether a caller of `role` sees this item."""
+        return self.roles is None or role in self.roles
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +176,13 @@ class Menu:
         """The hotkeys, in menu order."""
         return tuple(item.key for item in self.items)
 
-    def key_hint(self) -> str:
+    def offered(self, role: str) -> tuple[Item, ...]:
+        """The items a caller of `role` sees."""
+        return tuple(item for item in self.items if item.offered_to(role))
+
+    def key_hint(self, role: str | None = None) -> str:
         """The hotkeys in short, for a prompt: runs of digits folded ("1-4, N, I, R, G")."""
+        keys = self.keys if role is None else tuple(i.key for i in self.offered(role))
         parts: list[str] = []
         run: list[str] = []
 
@@ -179,7 +193,7 @@ class Menu:
                 parts.extend(run)
             run.clear()
 
-        for key in self.keys:
+        for key in keys:
             if key.isdigit() and run and int(key) == int(run[-1]) + 1:
                 run.append(key)
                 continue

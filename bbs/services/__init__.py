@@ -1,13 +1,20 @@
-"""Actions behind menu commands (cmd:NAME): directory look-ups, terminal settings, help."""
+"""Actions behind menu commands (cmd:NAME): look-ups, library, accounts, support, forums."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from bbs.directory.model import Directory
 from bbs.services.registry import Command
 
+if TYPE_CHECKING:
+    from bbs.board import Board
+    from bbs.session.session import Session
+
 
 def build_commands(directory: Directory) -> dict[str, Command]:
     """Every command menus may name, with argument checks against `directory`'s codes."""
+    from bbs.services import account, assistance, forums, incidents, knowledge
     from bbs.services import directory as dir_cmds
     from bbs.services import help as help_cmds
     from bbs.services import library as library_cmds
@@ -18,7 +25,20 @@ def build_commands(directory: Directory) -> dict[str, Command]:
         *dir_cmds.commands(directory),
         *library_cmds.COMMANDS,
         *transfer_cmds.COMMANDS,
+        *account.COMMANDS,
+        *assistance.COMMANDS,
+        *knowledge.COMMANDS,
+        *incidents.COMMANDS,
+        *forums.COMMANDS,
         term_cmds.COMMAND,
         help_cmds.COMMAND,
     ]
     return {c.name: c for c in commands}
+
+
+async def after_sign_in(session: Session, board: Board) -> None:
+    """What each area tells a caller once signed in (new replies, new posts)."""
+    from bbs.services import assistance, forums, incidents, knowledge
+
+    for area in (assistance, incidents, knowledge, forums):
+        await area.on_sign_in(session, board)

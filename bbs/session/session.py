@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from bbs.accounts.model import GUEST, Caller
 from bbs.menus.strings import Strings
 from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.link import Link
@@ -91,13 +92,15 @@ class Session:
         self.lang = lang
         self.node = node
         self.hotkeys = False
+        """Single-key menu choices instead of a word ended with Enter."""
         self.protocol = "Z"
+        """The caller's default transfer protocol letter (X, C, 1K, Y, G or Z)."""
         self.tagged: list[int] = []
         """Documents tagged for one batch download."""
-        """The caller's default transfer protocol letter (X, C, 1K, Y, G or Z)."""
-        """Single-key menu choices instead of a word ended with Enter."""
         self.where = ""
-        """The menu or area the caller is in, for logs and later for "who is online"."""
+        """The menu or area the caller is in, for logs and "who is online"."""
+        self.caller: Caller = GUEST
+        """Who is signed in on this line (a guest until sign-in)."""
         self.detected = ""
         """How the terminal was identified, for the banner and the settings screen."""
         self.server_echo = True

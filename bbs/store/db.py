@@ -150,7 +150,7 @@ async def engine_scope(target: str | URL | AsyncEngine) -> AsyncIterator[AsyncEn
 
 @asynccontextmanager
 async def transaction(
-    engine: AsyncEngine, *, write: bool, foreign_keys: bool = True
+    engine: AsyncEngine, *, write: bool, foreign_keys: bool = True, store_lock: bool = True
 ) -> AsyncIterator[AsyncConnection]:
     """One transaction, committed when the block ends normally, rolled back otherwise.
 
@@ -159,6 +159,11 @@ async def transaction(
     loaders queue instead of diffing against rows another is replacing. A read
     transaction sees one snapshot throughout (PostgreSQL: REPEATABLE READ, READ ONLY).
     Database errors leave as StoreError, with the driver's error as the cause.
+
+    ``store_lock=False`` is for the board's everyday writes (accounts, incidents,
+    posts): on PostgreSQL they skip the store-wide advisory lock and rely on row
+    locks (``SELECT ... FOR UPDATE``) or conditional updates instead; on SQLite a
+    write transaction is always BEGIN IMMEDIATE, one writer at a time.
 
     ``foreign_keys=False`` is for SQLite schema migrations that rebuild tables (drop
     and rename), which would otherwise cascade deletes into child tables; such a
@@ -181,7 +186,7 @@ async def transaction(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
         async with conn.begin():
-            if write and not is_sqlite(conn):
+            if write and store_lock and not is_sqlite(conn):
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITE_LOCK}
                 )

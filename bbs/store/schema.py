@@ -13,18 +13,21 @@ that name in a new migration. Later features add their own tables by migrations.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
+    Dialect,
     ForeignKey,
     Integer,
     MetaData,
     Text,
     Time,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -340,11 +343,253 @@ class LibraryNoteRow(Base):
     search_body: Mapped[str]
 
 
+# --- accounts, contracts and incidents (bbs.accounts, bbs.support) -----------------
+# Times are UTC (`UtcDateTime`); dates (purchase, contract terms) are calendar dates.
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back timezone-aware (SQLite keeps
+    no zone, so a naive value read from it is UTC by this rule)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CompanyRow(Base):
+    """A customer company: contracts belong to it, its contacts see its incidents."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    name_key: Mapped[str] = mapped_column(unique=True)
+    """The name as compared (`bbs.directory.text.fold`), so one company is not made twice."""
+
+
+class AccountRow(Base):
+    """A registered caller (guests have none).
+
+    `name` is kept as the caller chose it (already cleaned); `name_key` is its
+    normalised form (NFKC, case-folded, look-alike letters mapped), unique, so that
+    "Sysop", "SYSOP" and "Ѕуsор" are one name. `role` holds caller, specialist or
+    sysop; being a named contact follows from `contract_contact`.
+    """
+
+    __tablename__ = "account"
+    __table_args__ = (CheckConstraint("role IN ('caller', 'specialist', 'sysop')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    name_key: Mapped[str] = mapped_column(unique=True)
+    password_hash: Mapped[str]
+    role: Mapped[str]
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    country: Mapped[str]
+    lang: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    """Locked by the sysop (`bbs user lock`): no sign-in until unlocked."""
+
+
+class LoginThrottleRow(Base):
+    """Failed sign-ins per name key, known account or not (so both behave alike).
+
+    Shared by every node through the database.
+    """
+
+    __tablename__ = "login_throttle"
+
+    name_key: Mapped[str] = mapped_column(primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LicenceRow(Base):
+    """A product licence a caller registered: the ground of 60 days' free support.
+
+    A licence number is one holder's: the same product and number cannot be
+    registered twice.
+    """
+
+    __tablename__ = "licence"
+    __table_args__ = (UniqueConstraint("product", "licence_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    product: Mapped[str]
+    family: Mapped[str]
+    """desktop, ccmail, notes or devtools."""
+    licence_number: Mapped[str]
+    purchased_on: Mapped[date] = mapped_column(Date)
+    via_passport: Mapped[bool] = mapped_column(default=False)
+    """Bought under a Passport licence programme: no free support (the seed's rule)."""
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ContractRow(Base):
+    """A support contract of a company.
+
+    `kind`: unlimited or limited (Passport Premium), incident (per-incident
+    purchases only) or knowledge (a Knowledge base subscription alone). `family`:
+    desktop, ccmail, notes, devtools or wt (Working Together, several families).
+    `credits` is the incidents left (None: unlimited). `version` grows with every
+    update, for writers that check they changed what they read.
+    """
+
+    __tablename__ = "contract"
+    __table_args__ = (
+        CheckConstraint("kind IN ('unlimited', 'limited', 'incident', 'knowledge')", name="kind"),
+        CheckConstraint("credits IS NULL OR credits >= 0", name="credits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    family: Mapped[str]
+    kind: Mapped[str]
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    credits: Mapped[int | None]
+    kb_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class ContractContactRow(Base):
+    """A named contact of a contract (at most 5 on a limited one)."""
+
+    __tablename__ = "contract_contact"
+    __table_args__ = (UniqueConstraint("contract_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = _parent("contract")
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IncidentRow(Base):
+    """A support incident ("L'assistance Lotus par liaison").
+
+    `state`: nouveau, en_cours, attente_client, resolu or ferme. `basis` says what
+    entitled it: free (60 days after purchase) or contract (then `contract_id`).
+    `caller_seen_at` is when the opener last read it, to count new replies.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('nouveau', 'en_cours', 'attente_client', 'resolu', 'ferme')",
+            name="state",
+        ),
+        CheckConstraint("basis IN ('free', 'contract')", name="basis"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    basis: Mapped[str]
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
+    licence_id: Mapped[int | None] = mapped_column(ForeignKey("licence.id"))
+    product: Mapped[str]
+    family: Mapped[str]
+    product_version: Mapped[str]
+    os: Mapped[str]
+    summary: Mapped[str]
+    state: Mapped[str] = mapped_column(index=True)
+    specialist_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    caller_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    close_reason: Mapped[str | None]
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class IncidentEventRow(Base):
+    """One line of an incident's audit trail: opened, message, state change, taken,
+    attachment, closed; kept forever, never edited."""
+
+    __tablename__ = "incident_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[str]
+    state_from: Mapped[str | None]
+    state_to: Mapped[str | None]
+    body: Mapped[str] = mapped_column(default="")
+
+
+class IncidentAttachmentRow(Base):
+    """An example file sent with an incident, kept in the upload area under
+    `stored_name`; `sender_name` is the name the caller's program gave (metadata only)."""
+
+    __tablename__ = "incident_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    stored_name: Mapped[str] = mapped_column(unique=True)
+    sender_name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    size: Mapped[int]
+    sha256: Mapped[str]
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+
+LIVE_TABLES: tuple[str, ...] = (
+    "company",
+    "account",
+    "login_throttle",
+    "licence",
+    "contract",
+    "contract_contact",
+    "incident",
+    "incident_event",
+    "incident_attachment",
+)
+"""Tables the board writes as it runs (never from `data/` by `bbs load`)."""
+
+
+# --- the Knowledge base (bbs.kb): tables come with migration 0006 ------------------
+
+# --- forums and presence (bbs.forums): tables come with migration 0008 -------------
+
+
 SEARCH_INDEX_TABLE = "library_fts"
 """SQLite: the FTS5 table over `library_note` (its shadow tables share the prefix)."""
 
 SEARCH_INDEX = "ix_library_note_search"
 """PostgreSQL: the GIN index over `library_note`'s weighted tsvector."""
+
+SEARCH_INDEX_TABLES: tuple[str, ...] = (SEARCH_INDEX_TABLE, "kb_fts")
+"""SQLite FTS5 tables (and their shadow tables' prefixes) the models leave out."""
+
+SEARCH_INDEXES: frozenset[str] = frozenset({SEARCH_INDEX, "ix_kb_article_search"})
+"""PostgreSQL expression indexes the models leave out."""
 
 
 def include_object(
@@ -353,6 +598,6 @@ def include_object(
     """Alembic's `include_object` hook: leave out the full-text indexes, which the
     migrations make by hand (FTS5 virtual and shadow tables, an expression index),
     so that comparing the database with the models does not want them dropped."""
-    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE):
+    if type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLES):
         return False
-    return not (type_ == "index" and name == SEARCH_INDEX)
+    return not (type_ == "index" and name in SEARCH_INDEXES)

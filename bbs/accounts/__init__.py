@@ -1,0 +1,1 @@
+"""Callers' accounts: registration, sign-in, passwords, lockouts and roles."""

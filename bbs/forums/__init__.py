@@ -1,0 +1,1 @@
+"""CompuServe-style forums, who is online, pages between callers and the sysop chat."""

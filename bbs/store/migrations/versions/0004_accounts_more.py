@@ -1,0 +1,25 @@
+"""Schema changes for accounts (bbs.accounts); empty until that area needs one.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+
+A migration is frozen in time: it must not import the current schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,25 @@
+"""Schema changes for contracts and entitlements (bbs.support); empty until that area needs one.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26
+
+A migration is frozen in time: it must not import the current schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Support contracts and what they entitle to, and incident tracking."""
