@@ -114,7 +114,7 @@ def seed_lines(markup: str) -> list[str]:
 # ------------------------------------------------------------------ structure
 
 
-BOARD_MENUS = {"bibliotheque"}
+BOARD_MENUS = {"bibliotheque", "compte", "assistance", "incidents", "forums"}
 """Menus of the board's own functions, not rubriques of the seed."""
 
 
@@ -152,9 +152,14 @@ def test_every_rubrique_has_index_back_and_goodbye(menus: MenuSet, name: str) ->
     assert action_of(menu, "G") == "logoff"
 
 
+AREA_KEYS = {"K", "F", "M", "S", "P"}
+"""Index letters leading to the board's own areas (knowledge, forums, support, account)."""
+
+
 def test_hotkey_scheme(menus: MenuSet) -> None:
     """Digits lead to rubriques (to commands in the board's own menus); N shows a
-    rubrique's own numbers; letters lead to no menu but the index and (B) the library."""
+    rubrique's own numbers; letters lead to no menu but the index, the library (B) and,
+    from the index, the board's own areas (K, F, M, S, P)."""
     for menu in menus:
         for item in menu.items:
             if item.key.isdigit() and menu.name not in BOARD_MENUS:
@@ -163,7 +168,7 @@ def test_hotkey_scheme(menus: MenuSet) -> None:
                 assert (item.key, item.action.target) in (
                     ("I", ROOT),
                     ("B", "bibliotheque"),
-                ), (menu.name, item.key)
+                ) or (menu.name == ROOT and item.key in AREA_KEYS), (menu.name, item.key)
             if item.key == "N":
                 assert item.action.kind is ActionKind.CMD
                 assert item.action.target in ("service", "country", "centres")
@@ -242,7 +247,7 @@ def test_go_words_are_listed_sorted(menus: MenuSet) -> None:
 
 
 def test_key_hint_folds_runs_of_digits(menus: MenuSet) -> None:
-    assert menus.index.key_hint() == "1-9, B, A, T, ?, G"
+    assert menus.index.key_hint() == "1-9, B, K, F, M, S, P, A, T, ?, G"
     assert menus["canada"].key_hint() == "1, 2, N, I, R, G"
 
 
