@@ -49,7 +49,8 @@ def assert_refused(folder: Path, path: Path, line: int, *words: str) -> None:
 
 
 def test_real_folder_loads(folder: Path) -> None:
-    assert len(load_menus(folder, fake_commands())) == 15
+    menus = {p.stem for p in folder.glob("*.toml")} - {"go"}
+    assert {m.name for m in load_menus(folder, fake_commands())} == menus
 
 
 def test_toml_syntax_error(folder: Path) -> None:
@@ -242,3 +243,15 @@ def test_no_root(folder: Path) -> None:
     (folder / "index.toml").unlink()
     error = refused(folder)
     assert any("no index.toml" in p for p in error.problems)
+
+
+def test_roles_must_be_known_role_names(folder: Path) -> None:
+    path = folder / "compte.toml"
+    edit(path, 'key = "I"', 'key = "I"\nroles = ["sysop", "root"]')
+    assert_refused(folder, path, line_of(path, "roles ="), "roles", "sysop")
+
+
+def test_roles_must_be_a_non_empty_list(folder: Path) -> None:
+    path = folder / "compte.toml"
+    edit(path, 'key = "I"', 'key = "I"\nroles = []')
+    assert_refused(folder, path, line_of(path, "roles ="), "non-empty list")

@@ -12,6 +12,7 @@ first line, and it keeps the text readable.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bbs.terminal.markup import escape
 
@@ -30,9 +31,13 @@ _DROP_LINES = str.maketrans("", "", _CONTROLS.replace("\t", ""))
 
 TAB = "    "
 
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
+"""Unicode categories dropped from callers' text: they draw nothing reliable."""
+
 
 def clean(text: str, *, multiline: bool = False) -> str:
-    """`text` without escape sequences or controls; newlines kept only when `multiline`.
+    """`text` without escape sequences, controls or invisible characters; newlines kept
+    only when `multiline`.
 
     CR LF and lone CR count as newlines; a tab becomes spaces.
     """
@@ -40,8 +45,12 @@ def clean(text: str, *, multiline: bool = False) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not multiline:
         text = text.replace("\n", " ")
-    text = text.translate(_DROP if multiline else _DROP_LINES)
-    return text.replace("\t", TAB)
+    text = text.translate(_DROP if multiline else _DROP_LINES).replace("\t", TAB)
+    if text.isprintable() or (multiline and text.replace("\n", "").isprintable()):
+        return text
+    # Rare: format characters (zero-width, soft hyphen...), separators, surrogates and
+    # unassigned code points, which terminals draw unpredictably or not at all.
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _UNSEEN)
 
 
 def user_markup(text: str, *, multiline: bool = False) -> str:
