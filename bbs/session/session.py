@@ -68,6 +68,15 @@ _KEY_TEXT = {
 """What a terminal sends for each key: typed-ahead events handed to a diverted editor."""
 
 
+class _Wake:
+    """Put in the input queue by `notify`: wakes a caller waiting at an empty prompt."""
+
+
+_WAKE = _Wake()
+Notice = str | Callable[[], Awaitable[None]]
+"""Markup to show between prompts, or an action to run there (a sysop chat breaking in)."""
+
+
 class Session:
     """A caller's connection: terminal capabilities, language, input events and paced output.
 
@@ -107,8 +116,12 @@ class Session:
         """Whether the board echoes typed characters (the client agreed to WILL ECHO)."""
         self._parser = KeyParser()
         self._decoder = decoder(self.caps.wire_encoding)
-        self._events: asyncio.Queue[Event | Hangup] = asyncio.Queue(settings.input_queue)
-        self._pending: deque[Event | Hangup] = deque()
+        self._events: asyncio.Queue[Event | Hangup | _Wake] = asyncio.Queue(settings.input_queue)
+        self._pending: deque[Event | Hangup | _Wake] = deque()
+        self._notices: deque[Notice] = deque()
+        self._on_wake: Callable[[], Awaitable[None]] | None = None
+        self.connected_at = time.monotonic()
+        """When the caller connected (monotonic seconds), for "who is online"."""
         self._screen: deque[str] = deque(maxlen=_SCREEN_MEMORY)
         self._last_input = time.monotonic()
         self._warned = False
@@ -227,7 +240,7 @@ class Session:
 
     def _take_typed_ahead(self) -> str:
         """Unread key events as the text that made them; window changes and ends stay queued."""
-        events: list[Event | Hangup] = [*self._pending]
+        events: list[Event | Hangup | _Wake] = [*self._pending]
         self._pending.clear()
         while not self._events.empty():
             events.append(self._events.get_nowait())
@@ -350,11 +363,16 @@ class Session:
 
         Raises Hangup when the caller hangs up, idles out or the session is ended.
         """
+        while self._pending and isinstance(self._pending[0], _Wake):
+            # A wake-up set aside by the Enter check: the notices themselves are queued.
+            self._pending.popleft()
+            self._wake()
         if self._pending:
             pending = self._pending.popleft()
             if isinstance(pending, Hangup):
                 self._pending.appendleft(pending)
                 raise pending
+            assert not isinstance(pending, _Wake)
             return pending
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -381,6 +399,10 @@ class Session:
                 ):
                     self._warned = True
                     await self.send("\n{warn}" + self.text("board.idle_warning") + "{/}\n")
+                continue
+            if isinstance(item, _Wake):
+                if self._on_wake is not None:
+                    await self._on_wake()
                 continue
             if isinstance(item, Hangup):
                 # Keep the marker so every later read ends the same way.
@@ -422,8 +444,33 @@ class Session:
         """
         limit = min(max_len or self.settings.max_line, self.settings.max_line)
         buffer: list[str] = []
+        await self.deliver_notices()
         if prompt:
             await self.send(prompt, remember=False)
+
+        async def woken() -> None:
+            # Never in the middle of a line being typed: those wait for the next prompt.
+            if buffer or not self._notices:
+                return
+            await self.write_raw(encode(self.controls.erase_line(), self.caps))
+            await self.deliver_notices()
+            if prompt:
+                await self.send(prompt, remember=False)
+
+        outer, self._on_wake = self._on_wake, woken
+        try:
+            return await self._read_line(prompt, buffer, limit, instant, secret)
+        finally:
+            self._on_wake = outer
+
+    async def _read_line(
+        self,
+        prompt: str,
+        buffer: list[str],
+        limit: int,
+        instant: Callable[[str], bool] | None,
+        secret: bool,
+    ) -> str:
         while True:
             event = await self.read_event()
             if isinstance(event, str):
@@ -456,6 +503,35 @@ class Session:
                 if prompt:
                     await self.send(prompt, remember=False)
                 await self.echo("*" * len(buffer) if secret else "".join(buffer))
+
+    # ----------------------------------------------------------------- notices
+
+    def notify(self, markup: str) -> None:
+        """Show `markup` between prompts: at once when the caller waits at an empty
+        prompt, else at their next prompt (never inside a line being typed)."""
+        self._notices.append(markup)
+        self._wake()
+
+    def break_in(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` in this session's own task where a notice would be shown."""
+        self._notices.append(action)
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._events.put_nowait(_WAKE)
+
+    async def deliver_notices(self) -> bool:
+        """Show queued notices and run queued break-ins now; True when there were any."""
+        delivered = False
+        while self._notices:
+            notice = self._notices.popleft()
+            delivered = True
+            if isinstance(notice, str):
+                await self.send(notice, remember=False)
+            else:
+                await notice()
+        return delivered
 
     async def pause(self) -> None:
         """Wait for Enter (or any key) before going on: "Appuyez sur Entrée"."""

@@ -570,6 +570,14 @@ LIVE_TABLES: tuple[str, ...] = (
     "incident",
     "incident_event",
     "incident_attachment",
+    # forums and presence (FORUM_TABLES below)
+    "forum",
+    "forum_section",
+    "forum_thread",
+    "forum_post",
+    "forum_read_mark",
+    "forum_moderation",
+    "last_caller",
 )
 """Tables the board writes as it runs (never from `data/` by `bbs load`)."""
 
@@ -577,6 +585,123 @@ LIVE_TABLES: tuple[str, ...] = (
 # --- the Knowledge base (bbs.kb): tables come with migration 0006 ------------------
 
 # --- forums and presence (bbs.forums): tables come with migration 0008 -------------
+# Forums in the CompuServe style (GO LOTUS, GO LOTGER, GO LOTFRA), their moderation
+# log, and the "last callers" list. Migration 0008 seeds the forums, their sections
+# and a few opening threads; everything else is written as the board runs.
+
+
+class ForumRow(Base):
+    """A forum, reached by its GO word (`code`: LOTUS, LOTGER, LOTFRA), in one language."""
+
+    __tablename__ = "forum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(unique=True)
+    lang: Mapped[str]
+    name: Mapped[str]
+    position: Mapped[int]
+
+
+class ForumSectionRow(Base):
+    """A section of a forum (1-2-3, Notes, cc:Mail ...), numbered by `position`."""
+
+    __tablename__ = "forum_section"
+    __table_args__ = (UniqueConstraint("forum_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = _parent("forum")
+    position: Mapped[int]
+    name: Mapped[str]
+
+
+class ForumThreadRow(Base):
+    """A thread: its subject as the opener wrote it, where it lives, and whether it is
+    locked (no more replies). `last_post_at` orders a section's threads."""
+
+    __tablename__ = "forum_thread"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("forum_section.id"), index=True)
+    subject: Mapped[str]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    author_name: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_post_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked: Mapped[bool] = mapped_column(default=False)
+
+
+class ForumPostRow(Base):
+    """One message of a thread, stored as written; a hidden one is seen by the sysop only."""
+
+    __tablename__ = "forum_post"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("forum_thread.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    author_name: Mapped[str]
+    body: Mapped[str]
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    hidden: Mapped[bool] = mapped_column(default=False)
+
+
+class ForumReadMarkRow(Base):
+    """When a caller last opened a section: what was posted since is "nouveau" for them."""
+
+    __tablename__ = "forum_read_mark"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("forum_section.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ForumModerationRow(Base):
+    """One moderation act (hide, unhide, move, lock, unlock), kept forever."""
+
+    __tablename__ = "forum_moderation"
+    __table_args__ = (
+        CheckConstraint("action IN ('hide', 'unhide', 'move', 'lock', 'unlock')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    actor_name: Mapped[str]
+    action: Mapped[str]
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("forum_thread.id", ondelete="CASCADE"), index=True
+    )
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("forum_post.id", ondelete="CASCADE"))
+    detail: Mapped[str] = mapped_column(default="")
+
+
+class LastCallerRow(Base):
+    """A sign-in, for the "derniers appelants" list (the newest few are shown)."""
+
+    __tablename__ = "last_caller"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    name: Mapped[str]
+    node: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+FORUM_TABLES: tuple[str, ...] = (
+    "forum",
+    "forum_section",
+    "forum_thread",
+    "forum_post",
+    "forum_read_mark",
+    "forum_moderation",
+    "last_caller",
+)
+"""Forum and presence tables: seeded by migration 0008, then written by the board."""
 
 
 SEARCH_INDEX_TABLE = "library_fts"
