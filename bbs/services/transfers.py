@@ -18,7 +18,7 @@ from bbs.terminal.caps import Encoding
 from bbs.terminal.encoding import encode_as
 from bbs.terminal.markup import escape
 from bbs.transfer.channel import Cancelled, Channel, OutFile, Sink, TransferError
-from bbs.transfer.uploads import UploadArea, UploadError, sanitize_name
+from bbs.transfer.uploads import Upload, UploadArea, UploadError, sanitize_name
 
 log = logging.getLogger(__name__)
 
@@ -268,15 +268,16 @@ async def deposit(ctx: Context, arg: str | None) -> None:
     await receive_files(ctx, answer)
 
 
-async def receive_files(ctx: Context, argument: str) -> None:
-    """Receive files into the upload area by the protocol named (the caller's default)."""
+async def receive_files(ctx: Context, argument: str) -> list[Upload]:
+    """Receive files into the upload area by the protocol named (the caller's default);
+    the files completed (a partial one never is)."""
     session = ctx.session
     config = ctx.board.config
     letter = argument.strip().upper() or session.protocol
     protocol = PROTOCOLS.get(letter)
     if protocol is None or letter not in UPLOAD_PROTOCOLS:
         await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(UPLOAD_PROTOCOLS))
-        return
+        return []
     area = UploadArea(
         Path(config.upload_dir),
         max_file_size=config.upload_max_bytes,
@@ -320,6 +321,7 @@ async def receive_files(ctx: Context, argument: str) -> None:
             seconds=f"{elapsed:.1f}",
             cps=int(total / elapsed),
         )
+    return list(area.received)
 
 
 class _Skipping:
