@@ -15,14 +15,31 @@ abandoned).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.input.typeahead import get_typeahead
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
+from prompt_toolkit.key_binding.key_processor import KeyProcessor
+from prompt_toolkit.layout import HSplit, Layout, Window
+from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.styles import Style
 
 from bbs.directory.text import fold
 from bbs.session.keys import Key, Resize
 from bbs.session.pager import page
-from bbs.session.session import Session
+from bbs.session.ptk import _Edit, _LineApp, _typeahead_slot
+from bbs.session.session import Hangup, Session
+from bbs.terminal.caps import Tier
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import TAB, clean, user_markup
 
@@ -384,6 +401,270 @@ async def line_editor(
     return await editor.run()
 
 
+# ----------------------------------------------------------------- the full-screen editor
+
+SCREEN_MIN_COLS = 40
+SCREEN_MIN_ROWS = 12
+"""The smallest window the full-screen editor is offered on."""
+
+
+def screen_possible(session: Session) -> bool:
+    """Whether this caller gets the full-screen editor rather than the line editor."""
+    caps = session.caps
+    return (
+        caps.tier is not Tier.DUMB
+        and session.server_echo
+        and caps.cols >= SCREEN_MIN_COLS
+        and caps.rows >= SCREEN_MIN_ROWS
+    )
+
+
+class _TextBuffer(Buffer):
+    """The text being written: printable characters and newlines only, within the limits."""
+
+    def __init__(self, initial: str, max_lines: int, max_chars: int) -> None:
+        self.max_lines = max_lines
+        self.max_chars = max_chars
+        self.full = False
+        """A key was refused for the limits since the last change that fitted."""
+        super().__init__(
+            document=Document(initial, len(initial)),
+            multiline=True,
+            on_text_changed=self._changed,
+        )
+
+    def insert_text(
+        self,
+        data: str,
+        overwrite: bool = False,
+        move_cursor: bool = True,
+        fire_event: bool = True,
+    ) -> None:
+        data = "".join(
+            TAB if ch == "\t" else ch for ch in data if ch == "\n" or ch == "\t" or ch.isprintable()
+        )
+        replaced = self.text[self.cursor_position :][: len(data)] if overwrite else ""
+        room = self.max_chars - len(self.text) + len(replaced)
+        lines_left = self.max_lines - 1 - self.text.count("\n") + replaced.count("\n")
+        kept: list[str] = []
+        for ch in data:
+            if len(kept) >= room or (ch == "\n" and lines_left <= 0):
+                self._refuse()
+                break
+            lines_left -= ch == "\n"
+            kept.append(ch)
+        if kept:
+            super().insert_text("".join(kept), overwrite, move_cursor, fire_event)
+
+    def _refuse(self) -> None:
+        if not self.full:
+            self.full = True
+            _ring(self)
+
+    def _changed(self, _: Buffer) -> None:
+        # Yank, undo and the like bypass insert_text: they are cut back to the limits too.
+        text = self.text
+        if len(text) > self.max_chars or text.count("\n") >= self.max_lines:
+            self.text = "\n".join(split_text(text, self.max_lines, self.max_chars))
+            self._refuse()
+
+
+def _ring(buffer: Buffer) -> None:
+    """The bell, when an app is running (not while the buffer is being built)."""
+    from prompt_toolkit.application import get_app_or_none
+
+    app = get_app_or_none()
+    if app is not None and app.is_running:
+        app.output.bell()
+
+
+class _TextApp(_LineApp):
+    """The full-screen editor of one caller: the buffer and what its status line says."""
+
+    def __init__(self, buffer: _TextBuffer, **options: Any) -> None:
+        self.text_buffer = buffer
+        self.confirming = False
+        """^C was pressed once on a text that is not empty: a second ^C abandons it."""
+        self.keys_since_confirm = 0
+        self.cancelled = False
+        super().__init__(**options)
+        self.key_processor.after_key_press += self._after_key
+
+    def _after_key(self, _: KeyProcessor) -> None:
+        self.keys_since_confirm += 1
+        if self.keys_since_confirm > 1:
+            self.confirming = False
+
+    def arm_confirm(self) -> None:
+        """Ask for a second ^C before abandoning."""
+        self.confirming = True
+        self.keys_since_confirm = 0
+
+
+def _screen_bindings() -> KeyBindings:
+    """Keys of the full-screen editor, shared by every caller using it."""
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("tab")
+    def _tab(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text(TAB)
+
+    @bindings.add("c-z")
+    @bindings.add("escape", "enter")
+    def _save(event: KeyPressEvent) -> None:
+        event.app.exit(result=event.current_buffer.text)
+
+    @bindings.add("c-c")
+    def _cancel(event: KeyPressEvent) -> None:
+        app = event.app
+        if not isinstance(app, _TextApp):
+            return
+        if app.confirming or not event.current_buffer.text.strip():
+            app.cancelled = True
+            app.exit(result="")
+        else:
+            app.arm_confirm()
+
+    return bindings
+
+
+_SCREEN_BINDINGS = _screen_bindings()
+_STYLES = {
+    Tier.ANSI: Style.from_dict(
+        {"bar": "bg:ansiblue ansiwhite bold", "warn": "bg:ansired ansiwhite bold"}
+    ),
+    Tier.VT100: Style.from_dict({"bar": "reverse", "warn": "reverse bold"}),
+}
+
+
+def _title_bar(session: Session, title: str) -> Callable[[], StyleAndTextTuples]:
+    """The top line: the title, padded across the screen."""
+    shown = clean(title)
+
+    def fragments() -> StyleAndTextTuples:
+        width = max(session.caps.cols - 1, 1)
+        return [("class:bar", (" " + shown)[:width].ljust(width))]
+
+    return fragments
+
+
+def _status_bar(
+    session: Session, app: Callable[[], _TextApp | None]
+) -> Callable[[], StyleAndTextTuples]:
+    """The bottom line: the keys, where the cursor is, and any warning."""
+
+    def fragments() -> StyleAndTextTuples:
+        width = max(session.caps.cols - 1, 1)
+        current = app()
+        if current is None:
+            return [("class:bar", " " * width)]
+        buffer = current.text_buffer
+        if current.confirming:
+            return [
+                ("class:warn", (" " + session.text("editor.screen_confirm"))[:width].ljust(width))
+            ]
+        if buffer.full:
+            text = session.text(
+                "editor.screen_full", lines=buffer.max_lines, chars=buffer.max_chars
+            )
+            return [("class:warn", (" " + text)[:width].ljust(width))]
+        document = buffer.document
+        where = session.text(
+            "editor.screen_position",
+            line=document.cursor_position_row + 1,
+            lines=document.line_count,
+            chars=len(buffer.text),
+            max_chars=buffer.max_chars,
+        )
+        keys = " " + session.text("editor.screen_keys")
+        gap = max(width - len(keys) - len(where) - 1, 1)
+        return [("class:bar", (keys + " " * gap + where + " ")[:width].ljust(width))]
+
+    return fragments
+
+
+async def screen_editor(
+    session: Session, *, title: str, initial: str, max_lines: int, max_chars: int
+) -> str | None:
+    """The prompt_toolkit editor: the whole window, soft wrap, a title and a status line."""
+    buffer = _TextBuffer("\n".join(split_text(initial, max_lines, max_chars)), max_lines, max_chars)
+    await session.clear()
+    with _typeahead_slot() as slot:
+        edit = _Edit(session, slot)
+        session.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
+        unused: list[KeyPress] = []
+        app: _TextApp | None = None
+        try:
+            with create_app_session(input=edit.input, output=edit.output):
+                app = _TextApp(
+                    buffer,
+                    layout=Layout(
+                        HSplit(
+                            [
+                                Window(FormattedTextControl(_title_bar(session, title)), height=1),
+                                Window(
+                                    BufferControl(buffer),
+                                    wrap_lines=True,
+                                    # Title and status lines, and the last row left free so
+                                    # that nothing is ever written where it would scroll.
+                                    height=lambda: Dimension.exact(max(session.caps.rows - 3, 1)),
+                                ),
+                                Window(
+                                    FormattedTextControl(_status_bar(session, lambda: app)),
+                                    height=1,
+                                ),
+                            ]
+                        ),
+                        focused_element=buffer,
+                    ),
+                    key_bindings=_SCREEN_BINDINGS,
+                    style=_STYLES.get(session.caps.tier, _STYLES[Tier.VT100]),
+                    color_depth=edit.output.default_color_depth,
+                    include_default_pygments_style=False,
+                    terminal_size_polling_interval=None,
+                    max_render_postpone_time=None,
+                    # Erasing costs a few bytes where a final redraw would resend the screen.
+                    erase_when_done=True,
+                    input=edit.input,
+                    output=edit.output,
+                )
+                edit.app = app
+                loop = asyncio.get_running_loop()
+                try:
+                    text = await app.run_async(
+                        pre_run=edit.start_watch,
+                        set_exception_handler=False,
+                        handle_sigint=False,
+                        slow_callback_duration=loop.slow_callback_duration,
+                    )
+                finally:
+                    unused = get_typeahead(edit.input)
+        except Hangup as end:
+            if end.reason == "idle":
+                await edit.wire.settle()
+                await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
+            raise
+        finally:
+            session.resume_input(edit.input.leftover(unused), after_cr=edit.input.after_cr)
+            edit.app = None
+            await edit.wire.settle()
+    await session.clear()
+    if app.cancelled:
+        await session.send("{dim}" + session.text("editor.aborted") + "{/}\n", remember=False)
+        return None
+    saved = finish(split_text(text, max_lines, max_chars))
+    if saved is None:
+        await session.send("{warn}" + session.text("editor.empty") + "{/}\n", remember=False)
+        return None
+    done = session.text("editor.saved", lines=saved.count("\n") + 1, chars=len(saved))
+    await session.send("{ok}" + escape(done) + "{/}\n", remember=False)
+    return saved
+
+
 # ----------------------------------------------------------------- entry point
 
 
@@ -402,6 +683,10 @@ async def edit_text(
     """
     max_lines = max(max_lines, 1)
     max_chars = max(max_chars, 1)
+    if screen_possible(session):
+        return await screen_editor(
+            session, title=title, initial=initial, max_lines=max_lines, max_chars=max_chars
+        )
     return await line_editor(
         session, title=title, initial=initial, max_lines=max_lines, max_chars=max_chars
     )
