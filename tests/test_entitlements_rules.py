@@ -25,6 +25,7 @@ from bbs.store.schema import (
     LicenceRow,
 )
 from bbs.support import entitlements as ent
+from bbs.support.contracts import account_key
 from bbs.support.entitlements import (
     FREE_SUPPORT_DAYS,
     contract_ends,
@@ -71,7 +72,7 @@ async def add_account(
     result = await conn.execute(
         insert(AccountRow).values(
             name=name,
-            name_key=fold(name),
+            name_key=account_key(name),
             password_hash="x",
             role=role,
             company_id=company_id,
