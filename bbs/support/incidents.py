@@ -15,7 +15,7 @@ contact their company's, any other caller their own, a guest none.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -240,12 +240,13 @@ class Listed:
     unread: int
 
 
-@dataclass(frozen=True, slots=True)
 class Conflict(IncidentError):
     """Someone changed the incident since it was read: here it is now, and how."""
 
-    incident: Incident
-    changes: tuple[Event, ...] = field(default=())
+    def __init__(self, incident: Incident, changes: tuple[Event, ...] = ()) -> None:
+        super().__init__(f"incident {incident.id} is now at version {incident.version}")
+        self.incident = incident
+        self.changes = changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,7 +514,8 @@ async def open_incident(
             )
         ).scalar_one_or_none()
         result = await conn.execute(
-            insert(_INCIDENT).values(
+            insert(_INCIDENT)
+            .values(
                 account_id=caller.account_id,
                 company_id=company_id,
                 basis=right.basis,
