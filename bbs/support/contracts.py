@@ -465,10 +465,12 @@ async def support_summary(conn: AsyncConnection, account_id: int, today: date) -
                 state=state,
             )
         )
+    others = CONTACT.alias("others")
     used = (
         select(func.count())
-        .select_from(CONTACT)
-        .where(CONTACT.c.contract_id == CONTRACT.c.id)
+        .select_from(others)
+        .where(others.c.contract_id == CONTRACT.c.id)
+        .correlate(CONTRACT)
         .scalar_subquery()
     )
     contract_rows = await conn.execute(
