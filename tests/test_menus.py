@@ -62,7 +62,12 @@ RUBRIQUES = {
 
 def fake_commands() -> dict[str, CommandSpec]:
     """The commands the session registers, with fixed lists of valid codes."""
+    from bbs.services import account, assistance, forums, incidents, knowledge
+
+    # The areas' commands validate their own arguments without the directory.
+    areas = (account, assistance, knowledge, incidents, forums)
     return {
+        **{command.name: command for area in areas for command in area.COMMANDS},
         "service": StaticCommand(takes_arg=True, validate=one_of(SERVICES), showable=True),
         "country": StaticCommand(takes_arg=True, validate=one_of(COUNTRIES), showable=True),
         "centres": StaticCommand(showable=True),
@@ -247,7 +252,7 @@ def test_go_words_are_listed_sorted(menus: MenuSet) -> None:
 
 
 def test_key_hint_folds_runs_of_digits(menus: MenuSet) -> None:
-    assert menus.index.key_hint() == "1-9, B, K, F, M, S, P, A, T, ?, G"
+    assert menus.index.key_hint() == "1-9, B, K, F, M, S, P, Q, A, T, ?, G"
     assert menus["canada"].key_hint() == "1, 2, N, I, R, G"
 
 

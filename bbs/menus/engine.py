@@ -23,6 +23,7 @@ LANGS = ("fr", "en", "de")
 fold = normalize_word
 _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
 _HELP = {"HELP", "AIDE", "?", "HILFE"}
+_WHO = {"WHO", "QUI", "WER"}
 
 
 def _hotkey_test(menu: Menu, role: str) -> Callable[[str], bool]:
@@ -162,7 +163,8 @@ class Engine:
         return False
 
     async def global_command(self, text: str) -> bool | None:
-        """Run a command valid at any prompt (GO, HELP, LANG, DL, UL, BYE); None if it is none.
+        """Run a command valid at any prompt (GO, HELP, LANG, DL, UL, WHO, PAGE, CHAT, BYE);
+        None if it is none.
 
         Returns whether the current menu should be drawn again.
         """
@@ -195,6 +197,21 @@ class Engine:
             from bbs.services.transfers import capture
 
             await capture(self.ctx, argument)
+            return False
+        if word in _WHO and not argument:
+            from bbs.services.forums import who
+
+            await who(self.ctx, None)
+            return False
+        if word == "PAGE":
+            from bbs.services.forums import page_command
+
+            await page_command(self.ctx, argument)
+            return False
+        if word == "CHAT":
+            from bbs.services.forums import chat_command
+
+            await chat_command(self.ctx, argument)
             return False
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()
