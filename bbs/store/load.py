@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bbs.directory.model import Directory
+from bbs.kb.model import KnowledgeBase
 from bbs.library.model import Library
 from bbs.store.db import engine_scope, transaction
 from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, TableSpec, keyed_rows, logical_row
@@ -100,12 +101,17 @@ def _checksum(rows: Mapping[str, Mapping[Key, Row]]) -> str:
 
 
 async def load_directory(
-    target: str | URL | AsyncEngine, directory: Directory, library: Library | None = None
+    target: str | URL | AsyncEngine,
+    directory: Directory,
+    library: Library | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> LoadReport:
     """Make the stored directory equal to `directory`, in one transaction.
 
     With a `library`, the stored technical-notes library is made equal to it in the
     same transaction (`bbs.library.store`); without, the stored library is left alone.
+    So with `kb`, the Knowledge base's articles (`bbs.kb.store`); with either, the
+    base's content checksum in `meta` follows.
     A failure (bad data, a constraint, a lost connection) leaves the database exactly
     as it was. Raises StoreError for database problems and inconsistent directories.
     """
@@ -119,7 +125,19 @@ async def load_directory(
             from bbs.library.store import sync_library
 
             tables.update(await sync_library(conn, library))
+        if kb is not None:
+            from bbs.kb.store import sync_kb
+
+            tables.update(await sync_kb(conn, kb))
         tables["meta"] = await _sync_meta(conn, checksum, force=changed)
+        if library is not None or kb is not None:
+            from bbs.kb.store import record_checksum
+
+            kb_meta = await record_checksum(conn)
+            meta = tables["meta"]
+            tables["meta"] = TableChanges(
+                meta.inserted + kb_meta.inserted, meta.updated + kb_meta.updated, meta.deleted
+            )
     return LoadReport(tables=tables, checksum=checksum)
 
 
@@ -127,16 +145,19 @@ async def load_dir(target: str | URL | AsyncEngine, path: str | Path) -> LoadRep
     """Read the data files in `path` and load them (see `load_directory`).
 
     The technical-notes library (`path/library/*.txt` and the `path/files/` they
-    refer to) is loaded in the same transaction when `path/library` exists.
+    refer to) is loaded in the same transaction when `path/library` exists, and so
+    is the Knowledge base (`path/kb/*.txt`) when `path/kb` exists.
     """
     # Lazily: the board itself only reads the database, never the data files.
     from bbs.directory.datafiles import read_data_dir
+    from bbs.kb.datafiles import KB_DIR, read_kb
     from bbs.library.datafiles import LIBRARY_DIR, read_library
 
     folder = Path(path)
     directory = read_data_dir(folder)
     library = read_library(folder) if (folder / LIBRARY_DIR).is_dir() else None
-    return await load_directory(target, directory, library)
+    kb = read_kb(folder) if (folder / KB_DIR).is_dir() else None
+    return await load_directory(target, directory, library, kb)
 
 
 async def _sync_tables(

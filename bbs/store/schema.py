@@ -584,6 +584,37 @@ LIVE_TABLES: tuple[str, ...] = (
 
 # --- the Knowledge base (bbs.kb): tables come with migration 0006 ------------------
 
+
+class KbArticleRow(Base):
+    """An article of the Lotus Knowledge base (`bbs.kb.model.Article`), loaded from
+    `data/kb/` by `bbs load`.
+
+    Like `library_note`: `keywords` joined with ", ", and the folded `search_*`
+    columns (`bbs.library.search.search_text`) that migration 0006 indexes outside
+    the models: on SQLite the FTS5 table `kb_fts` (external content, kept in step by
+    triggers on this table), on PostgreSQL the GIN index `ix_kb_article_search`.
+    """
+
+    __tablename__ = "kb_article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    lang: Mapped[str]
+    product: Mapped[str]
+    kind: Mapped[str]
+    title: Mapped[str]
+    date: Mapped[date] = mapped_column(Date)
+    keywords: Mapped[str]
+    body: Mapped[str]
+    search_title: Mapped[str]
+    search_keywords: Mapped[str]
+    search_body: Mapped[str]
+
+
+KB_INDEX_TABLE = "kb_fts"
+"""SQLite: the FTS5 table over `kb_article`."""
+
+
 # --- forums and presence (bbs.forums): tables come with migration 0008 -------------
 # Forums in the CompuServe style (GO LOTUS, GO LOTGER, GO LOTFRA), their moderation
 # log, and the "last callers" list. Migration 0008 seeds the forums, their sections
