@@ -194,7 +194,7 @@ class Script:
         if self.press_enter or not self.menu:
             # Either we saw "press Enter", or we cannot tell: Enter at a menu only redraws it.
             client.discard()
-            sent = client.send(b"\r\n")
+            sent = client.send(b"\r\nINVITE\r\n")  # the welcome, then sign-in as a guest
             await self.through_pages(client, self.menu, sent)
 
     async def enter_area(self, client: TelnetClient, caller: Caller) -> None:

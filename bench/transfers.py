@@ -435,7 +435,7 @@ async def board_run(env: Env, proto: Protocol, direction: str) -> dict[str, Any]
         step = "welcome"
         await client.wait_for(m.press_enter + m.menu, s.timeout)
         client.discard()
-        client.send(b"\r")
+        client.send(b"\rINVITE\r")  # past the welcome, then the sign-in prompt as a guest
         await to_menu(client, m, s.timeout)
         if direction == "upload":
             step = "GO SERVICES"

@@ -69,7 +69,7 @@ async def arrive(spec: dict[str, Any], typist: Typist) -> None:
         phase = "welcome"
         await client.wait_for(press + menu, timeout)
         client.discard()
-        client.send(b"\r")
+        client.send(b"\rINVITE\r")  # past the welcome, then the sign-in prompt as a guest
         phase = "menu"
         for _ in range(20):  # paging on past "Suite" prompts
             if (await client.wait_for(menu + more, timeout)).index < len(menu):

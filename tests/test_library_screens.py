@@ -48,6 +48,8 @@ async def caller(library_db: str) -> AsyncIterator[Caller]:
     who = Caller(link)
     await who.expect("Appuyez sur Entree")
     who.type("\r")
+    await who.expect("Votre nom :")
+    who.type("INVITE\r")
     await who.expect("Suite")
     who.type("q")
     await who.expect("Votre choix")

@@ -120,7 +120,7 @@ async def _sign_in(session: Session, board: Board, db: AsyncEngine) -> Caller:
     await session.send(
         "\n{title}"
         + escape(session.text("acct.sign_in_title"))
-        + "{/}\n{dim}"
+        + "\n{dim}"
         + escape(session.text("acct.sign_in_help"))
         + "{/}\n"
     )
@@ -198,7 +198,7 @@ async def register(session: Session, board: Board, db: AsyncEngine) -> Caller | 
     await session.send(
         "\n{title}"
         + escape(session.text("acct.register_title"))
-        + "{/}\n"
+        + "\n"
         + escape(session.text("acct.register_help"))
         + "\n"
     )
@@ -285,7 +285,7 @@ def parse_date(text: str) -> date | None:
 async def licence_form(session: Session, board: Board, db: AsyncEngine, account_id: int) -> bool:
     """Ask for a product, licence number and purchase date and register them; whether done."""
     products = list(SUPPORT_PRODUCTS)
-    lines = ["", "{title}" + escape(session.text("acct.licence_title")) + "{/}"]
+    lines = ["", "{title}" + escape(session.text("acct.licence_title"))]
     lines += [
         f"  {{k}}{n:2d}{{/}} " + escape(product_name(code, session.lang))
         for n, code in enumerate(products, 1)
@@ -395,7 +395,7 @@ async def profile(ctx: Context, _arg: str | None) -> None:
         .replace("\x00", user_markup(caller.name))
         .replace("\x01", user_markup(caller.company))
     )
-    lines = ["", "{title}" + escape(session.text("acct.profile_title")) + "{/}", body, ""]
+    lines = ["", "{title}" + escape(session.text("acct.profile_title")), body, ""]
     if licences:
         lines.append("{h}" + escape(session.text("acct.licences")) + "{/}")
         lines += [

@@ -52,6 +52,8 @@ async def at_menu(port: int) -> TelnetClient:
     client = await TelnetClient.connect(port, Script(ttypes=["dumb"], rows=60))
     await client.wait_for(b"Appuyez sur Entree")
     client.type("\r")
+    await client.wait_for(b"Votre nom :")
+    client.type("INVITE\r")
     await client.wait_for(b"Votre choix (")
     return client
 

@@ -39,6 +39,8 @@ async def enter_index(caller: Caller) -> str:
     """Past the welcome screen, on the first page of the index."""
     await caller.wait_for("Entrée" if caller.encoding != "ascii" else "Entree")
     caller.type("\r")
+    await caller.wait_for("Votre nom :")
+    caller.type("INVITE\r")
     return await caller.wait_for("Index d'aide - Assistance clients Lotus")
 
 
