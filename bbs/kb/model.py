@@ -14,7 +14,7 @@ ARTICLE_LANGS: tuple[str, ...] = ("fr", "en")
 PREFIX = "KB-"
 """How an article number is printed: KB-1042."""
 
-_REFERENCE = re.compile(r"(?:KB)?[-\s]*(\d{4})", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?:KB)?[-\s]*(\d{4})", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
