@@ -360,3 +360,74 @@ async def test_hostile_text_never_reaches_another_screen(
         assert marker not in raw
     if not ansi:
         assert b"\x1b" not in raw and b"\x9b" not in raw
+
+
+class LinkPeer:
+    """The caller's transfer program at the other end of a fake line (a transfer Channel)."""
+
+    def __init__(self, link: FakeLink) -> None:
+        self.link = link
+        self.buffer = bytearray()
+
+    async def read(self, n: int, timeout: float) -> bytes:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.buffer:
+            self.buffer += self.link.take()
+            if not self.buffer:
+                if loop.time() > deadline:
+                    raise TimeoutError
+                await asyncio.sleep(0.005)
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def write(self, data: bytes) -> None:
+        self.link.type(data)
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+
+
+async def test_examples_are_attached_through_the_upload_area(
+    board: Board, world: World, tmp_path: Path
+) -> None:
+    from bbs.transfer.channel import OutFile
+    from bbs.transfer.ymodem import ymodem_send
+
+    assert board.db is not None
+    example = tmp_path / "BUDGET.WK4"
+    example.write_bytes(bytes(range(256)) * 9)
+    async with signed_in(board, world.carol) as carol:
+        await carol.expect("Votre choix")
+        await to_incidents(carol)
+        carol.type("O\r")
+        assert "Assistance gratuite - 1-2-3 pour Windows" in await carol.expect("Version du")
+        carol.type("4.0\r")
+        await carol.expect("Votre choix (numero")
+        carol.type("8\r")  # autre
+        await carol.expect("Quel systeme")
+        carol.type("DR-DOS 7\r")
+        await carol.expect("Resume du probleme")
+        carol.type("Fichier illisible\r")
+        await carol.expect("Tapez votre texte")
+        carol.type("Le fichier joint ne s'ouvre plus.\r.\r")
+        assert "aucun credit decompte" in await carol.expect("Envoyer cet incident")
+        carol.type("O\r")
+        await carol.expect("Joindre des exemples")
+        carol.type("O\r")
+        await carol.expect("Protocole d'envoi")
+        carol.type("Y\r")
+        await carol.expect("annuler.")
+        peer = LinkPeer(carol.link)
+        sent = await asyncio.wait_for(ymodem_send(peer, [OutFile("BUDGET.WK4", example)]), 30)
+        assert sent == example.stat().st_size
+        assert "1 fichier(s) joint(s) a l'incident no 1" in await carol.expect("Appuyez sur Entree")
+    file = await inc.read_incident(board.db, world.spec, 1)
+    assert file is not None
+    assert file.incident.os == "DR-DOS 7" and file.incident.basis == "free"
+    (attachment,) = file.attachments
+    assert attachment.sender_name == "BUDGET.WK4" and attachment.size == example.stat().st_size
+    stored = Path(board.config.upload_dir) / attachment.stored_name
+    assert stored.read_bytes() == example.read_bytes()
+    assert [e.kind for e in file.events] == ["opened", "attach"]
