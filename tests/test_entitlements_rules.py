@@ -66,14 +66,19 @@ async def add_company(conn: AsyncConnection, name: str) -> int:
 
 
 async def add_account(
-    conn: AsyncConnection, name: str, *, role: str = "caller", company_id: int | None = None
+    conn: AsyncConnection,
+    name: str,
+    *,
+    role: str = "caller",
+    company_id: int | None = None,
+    password_hash: str = "x",
 ) -> int:
     """An account row (no usable password); its id."""
     result = await conn.execute(
         insert(AccountRow).values(
             name=name,
             name_key=account_key(name),
-            password_hash="x",
+            password_hash=password_hash,
             role=role,
             company_id=company_id,
             country="France",
