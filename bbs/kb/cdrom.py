@@ -56,6 +56,12 @@ def edition_name(newest: date) -> str:
     return f"LKB{newest:%y%m}.ZIP"
 
 
+def edition_day(articles: Sequence[model.Article], notes: Sequence[Note]) -> date:
+    """The day an edition is named and dated after: its newest article (its newest
+    library note when it has no article)."""
+    return max(a.date for a in articles) if articles else max(n.date for n in notes)
+
+
 def article_text(article: model.Article) -> bytes:
     """An article as a DOS text file of the period: CP437, CR LF line ends."""
     product = product_name(article.product, article.lang)
@@ -87,7 +93,7 @@ def build_archive(articles: Sequence[model.Article], notes: Sequence[Note]) -> b
     ]
     entries += [(_entry_note(n), n.date, note_text(n)) for n in notes]
     entries.sort(key=lambda e: e[0])
-    newest = max(day for _, day, _ in entries)
+    newest = edition_day(articles, notes)
     index = _index(articles, notes, newest)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -159,8 +165,7 @@ def _build_once(
         if found is not None:
             return found
         data = build_archive(articles, notes)
-        newest = max([a.date for a in articles] + [n.date for n in notes])
-        name = edition_name(newest)
+        name = edition_name(edition_day(articles, notes))
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{name[:-4]}-{checksum[:16]}.ZIP"
         temp = folder / f".{final.name}.{secrets.token_hex(8)}.tmp"

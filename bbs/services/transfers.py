@@ -94,6 +94,8 @@ async def _fetch_note(ctx: Context, number: int) -> model.Note | None:
         log.exception("download lookup failed")
         await _say(session, "err", "board.db_unavailable")
         return None
+    if note is not None and not note.public:
+        note = None  # Knowledge base material: subscribers get it there (bbs.services.knowledge)
     if note is None:
         await _say(session, "err", "xfer.unknown", number=number)
     return note
