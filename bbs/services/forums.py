@@ -544,7 +544,7 @@ async def chat_loop(session: Session, room: ChatRoom, where: LocalPresence) -> N
     room.inside.add(session)
     try:
         await session.send(
-            "\n{title}"
+            "\n{h}"
             + escape(session.text("chat.opened", node=other.node))
             + "{/} "
             + _name(session, other.caller.name)
