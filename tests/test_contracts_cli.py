@@ -135,7 +135,7 @@ async def test_contact_add_sets_the_company_and_gives_rights(
         marie = await add_account(conn, "Marie Durand")
     assert await bbs(store_url, "contract", "contact", "add", number, "MARIE DURAND") == 0
     out = capsys.readouterr().out
-    assert "Marie Durand is now a named contact" in out or "MARIE DURAND" in out
+    assert "MARIE DURAND is now a named contact" in out
     assert "Named contacts (1/5): Marie Durand" in out
     async with engine_for(store_url) as engine, transaction(engine, write=False) as conn:
         company = await conn.scalar(select(AccountRow.company_id).where(AccountRow.id == marie))
@@ -143,7 +143,8 @@ async def test_contact_add_sets_the_company_and_gives_rights(
         rights = await incident_rights(conn, marie, today_utc())
     assert [(r.contract_number, r.credits_left) for r in rights] == [(number, 2)]
     # Removed: the rights go at once.
-    assert await bbs(store_url, "contract", "contact", "remove", number, "Marie Durand") == 0
+    # Names are matched by the accounts' key: case, accents and separators aside.
+    assert await bbs(store_url, "contract", "contact", "remove", number, "marie-durand") == 0
     assert "no longer a named contact" in capsys.readouterr().out
     async with engine_for(store_url) as engine, transaction(engine, write=False) as conn:
         assert await incident_rights(conn, marie, today_utc()) == []

@@ -64,7 +64,7 @@ async def _guest(session: Session) -> None:
     await session.send("\n".join(lines) + "\n")
 
 
-def _licence_line(session: Session, lic: LicenceStatus, today: date) -> list[str]:
+def _licence_line(session: Session, lic: LicenceStatus) -> list[str]:
     head = _text(
         session,
         "asst.licence",
@@ -126,7 +126,7 @@ def summary_markup(session: Session, summary: SupportSummary, today: date) -> st
     if not summary.licences:
         lines.append("  {dim}" + _text(session, "asst.no_licence") + "{/}")
     for lic in summary.licences:
-        lines += _licence_line(session, lic, today)
+        lines += _licence_line(session, lic)
     lines += ["", "{h}" + _text(session, "asst.contracts_title") + "{/}"]
     if not summary.contracts:
         lines.append("  {dim}" + _text(session, "asst.no_contract") + "{/}")

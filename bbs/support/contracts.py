@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, delete, exc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bbs.accounts.names import name_key
 from bbs.directory.text import fold
 from bbs.store.schema import AccountRow, CompanyRow, ContractContactRow, ContractRow, LicenceRow
 from bbs.support.entitlements import (
@@ -134,10 +135,6 @@ def max_contacts(kind: str) -> int | None:
 
 def account_key(name: str) -> str:
     """An account name as `account.name_key` holds it (the accounts area's rule)."""
-    try:
-        from bbs.accounts.names import name_key
-    except ImportError:  # pragma: no cover - before the accounts area's names landed
-        return fold(name)
     return name_key(name)
 
 
