@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from prompt_toolkit.application import create_app_session
+from prompt_toolkit.application import create_app_session, get_app_or_none
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -89,7 +89,9 @@ def parse_command(line: str) -> Command | None:
 
 def split_text(text: str, max_lines: int, max_chars: int) -> list[str]:
     """`text` (caller-written, maybe pasted) as clean lines within the limits."""
-    text = clean(text, multiline=True)
+    # Beyond what clean() drops: format, private and unassigned characters, which no
+    # terminal of the period shows and the line editor never takes from the keyboard.
+    text = "".join(ch for ch in clean(text, multiline=True) if ch == "\n" or ch.isprintable())
     if not text:
         return []
     lines = text.split("\n")
@@ -471,8 +473,6 @@ class _TextBuffer(Buffer):
 
 def _ring(buffer: Buffer) -> None:
     """The bell, when an app is running (not while the buffer is being built)."""
-    from prompt_toolkit.application import get_app_or_none
-
     app = get_app_or_none()
     if app is not None and app.is_running:
         app.output.bell()
