@@ -208,3 +208,13 @@ async def test_hangup_ends_the_edit() -> None:
     link.close()
     with pytest.raises(Hangup):
         await within(task)
+
+
+async def test_idle_caller_is_warned_then_hung_up() -> None:
+    session, link = make(ANSI, idle_timeout=0.4, idle_warning=0.2)
+    task = asyncio.create_task(edit_text(session))
+    with pytest.raises(Hangup) as ended:
+        await within(task)
+    assert ended.value.reason == "idle"
+    out = bytes(link.output).decode("utf-8")
+    assert "Plus d'activité" in out and "Aucune activité" in out
