@@ -305,11 +305,21 @@ async def forum_board(directory: Directory, store_url: str) -> AsyncIterator[Boa
         await board.db.dispose()
 
 
+async def raw_editor(session: Session, title: str) -> str | None:
+    """Lines as typed until a "." alone."""
+    await session.send("EDITEUR\n")
+    lines: list[str] = []
+    while (line := await session.read_line(": ", max_len=200)).strip() != ".":
+        lines.append(line)
+    return "\n".join(lines)
+
+
 async def test_a_hostile_post_reaches_the_sysop_harmless(
     forum_board: Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The dot-ended editor, whatever multi-line editor the board has by then.
-    monkeypatch.setattr(forum_screens, "edit_text", forum_screens._edit_lines)
+    # The board's editor cleans what is typed; this one stores lines as they come, so
+    # the test proves the filter on the way out, for text that reached the store raw.
+    monkeypatch.setattr(forum_screens, "edit_text", raw_editor)
     assert forum_board.db is not None
     alice = await account(forum_board.db, "Alice")
     sysop_caller = await account(forum_board.db, "Sysop", Role.SYSOP)
@@ -332,7 +342,7 @@ async def test_a_hostile_post_reaches_the_sysop_harmless(
         writer.type("N\r")
         await writer.expect("Sujet (Entree pour abandonner)")
         writer.inject(f"Titre {HOSTILE}")
-        await writer.expect("un point seul")
+        await writer.expect("EDITEUR")
         writer.inject(f"ligne un {HOSTILE}")
         writer.type("ligne deux\r.\r")
         await writer.expect("Message publie")

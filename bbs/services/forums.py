@@ -3,11 +3,10 @@ and the sysop chat."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from bbs.accounts.model import Role
 from bbs.forums import store
@@ -23,6 +22,7 @@ from bbs.forums.presence import (
 )
 from bbs.menus.model import one_of
 from bbs.services.registry import Command, Context
+from bbs.session import multiline
 from bbs.session.pager import page
 from bbs.session.session import Session
 from bbs.store.db import StoreError
@@ -65,33 +65,10 @@ async def _unavailable(session: Session) -> None:
 
 
 async def edit_text(session: Session, title: str) -> str | None:
-    """A message typed by the caller (None when cancelled): the board's multi-line
-    editor once `bbs.session.multiline` exists, a dot-ended line editor until then."""
-    try:
-        module = importlib.import_module("bbs.session.multiline")
-    except ImportError:
-        return await _edit_lines(session, title)
-    editor = cast(Callable[..., Awaitable[str | None]], module.edit_text)
-    return await editor(session, title=title, max_lines=store.BODY_LINES, max_chars=store.BODY_MAX)
-
-
-async def _edit_lines(session: Session, title: str) -> str | None:
-    """Lines until a "." alone; "/A" alone cancels."""
-    await session.send("{h}" + escape(title) + "{/}\n")
-    await _say(session, "dim", "forum.editor_help")
-    lines: list[str] = []
-    size = 0
-    while len(lines) < store.BODY_LINES:
-        line = await session.read_line("{dim}:{/} ", max_len=200)
-        if line.strip() == ".":
-            break
-        if line.strip().upper() == "/A":
-            return None
-        size += len(line) + 1
-        if size > store.BODY_MAX:
-            break
-        lines.append(line)
-    return "\n".join(lines)
+    """A message typed by the caller in the board's multi-line editor (None: cancelled)."""
+    return await multiline.edit_text(
+        session, title=title, max_lines=store.BODY_LINES, max_chars=store.BODY_MAX
+    )
 
 
 # ----------------------------------------------------------------- forums
