@@ -444,6 +444,23 @@ async def notes_since(
     return await _summaries(target, stmt, limit)
 
 
+async def notes_changed_since(
+    target: Target, when: datetime, *, public: bool | None = None, limit: int | None = None
+) -> list[NoteSummary]:
+    """The notes a load added or changed after `when` (a caller's last visit), newest
+    change first: what is new on this board, whatever the notes' own dates."""
+    stmt = _filters(
+        select(*_SUMMARY_COLUMNS)
+        .where(_NOTE.c.changed_at > when)
+        .order_by(_NOTE.c.changed_at.desc(), _NOTE.c.number, _NOTE.c.lang),
+        lang=None,
+        product=None,
+        category=None,
+        public=public,
+    )
+    return await _summaries(target, stmt, limit)
+
+
 async def get_note(target: Target, number: int, lang: str) -> Note | None:
     """The note `number` in `lang`, or None."""
     from bbs.library.store import note_from_row

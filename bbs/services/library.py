@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from bbs.library import model
 from bbs.library.search import (
@@ -13,6 +14,7 @@ from bbs.library.search import (
     note_languages,
     notes_by_category,
     notes_by_product,
+    notes_changed_since,
     notes_since,
     search_notes,
     to_markup,
@@ -22,6 +24,9 @@ from bbs.session.pager import page, read_document
 from bbs.session.session import Session
 from bbs.store.db import StoreError
 from bbs.terminal.markup import escape
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +220,16 @@ async def by_category(ctx: Context, arg: str | None) -> None:
 
 
 async def whats_new(ctx: Context, arg: str | None) -> None:
-    """Notes since a date the caller gives (their last visit), or the newest ones."""
+    """What is new: for a signed-in caller, what the board added or changed since their
+    last visit; for a guest or a first visit, notes since a date they give, or the newest."""
     session = ctx.session
     db = ctx.board.db
     if db is None:
         await _unavailable(session)
+        return
+    last = session.caller.last_visit
+    if last is not None:
+        await _new_since_visit(ctx, db, datetime.fromisoformat(last))
         return
     while True:
         answer = (
@@ -245,6 +255,27 @@ async def whats_new(ctx: Context, arg: str | None) -> None:
         await _unavailable(session)
         return
     await _choose_note(ctx, session.text("lib.new_title"), notes)
+
+
+async def _new_since_visit(ctx: Context, db: AsyncEngine, last: datetime) -> None:
+    """Notes added or changed since `last`; the newest ones when there are none."""
+    session = ctx.session
+    when = last.astimezone(UTC).strftime("%d/%m/%Y %H:%M")
+    try:
+        notes = await notes_changed_since(db, last, public=True)
+        if not notes:
+            await session.send(
+                "{dim}" + escape(session.text("lib.nothing_new", when=when)) + "{/}\n"
+            )
+            notes = await notes_since(db, date(1900, 1, 1), public=True, limit=NEWEST)
+            title = session.text("lib.new_title")
+        else:
+            title = session.text("lib.new_since_visit", when=when)
+    except StoreError:
+        log.exception("library listing failed")
+        await _unavailable(session)
+        return
+    await _choose_note(ctx, title, notes)
 
 
 async def search(ctx: Context, arg: str | None) -> None:

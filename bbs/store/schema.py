@@ -298,6 +298,27 @@ class HourSpanRow(Base):
     closes: Mapped[time]
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back timezone-aware (SQLite keeps
+    no zone, so a naive value read from it is UTC by this rule)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # --- the technical-notes library (bbs.library) -----------------------------------
 
 
@@ -341,31 +362,15 @@ class LibraryNoteRow(Base):
     search_title: Mapped[str]
     search_keywords: Mapped[str]
     search_body: Mapped[str]
+    changed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
+    )
+    """When a load last added or changed the note on this board (None: before 0009), for
+    "new since your last visit"."""
 
 
 # --- accounts, contracts and incidents (bbs.accounts, bbs.support) -----------------
 # Times are UTC (`UtcDateTime`); dates (purchase, contract terms) are calendar dates.
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A point in time, stored in UTC and always read back timezone-aware (SQLite keeps
-    no zone, so a naive value read from it is UTC by this rule)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class CompanyRow(Base):
