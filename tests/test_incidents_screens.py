@@ -422,12 +422,15 @@ async def test_examples_are_attached_through_the_upload_area(
         peer = LinkPeer(carol.link)
         sent = await asyncio.wait_for(ymodem_send(peer, [OutFile("BUDGET.WK4", example)]), 30)
         assert sent == example.stat().st_size
+        await carol.expect("Description de ce fichier")
+        carol.type("Budget 1995, version du 3 mars\r")
         assert "1 fichier(s) joint(s) a l'incident no 1" in await carol.expect("Appuyez sur Entree")
     file = await inc.read_incident(board.db, world.spec, 1)
     assert file is not None
     assert file.incident.os == "DR-DOS 7" and file.incident.basis == "free"
     (attachment,) = file.attachments
     assert attachment.sender_name == "BUDGET.WK4" and attachment.size == example.stat().st_size
+    assert attachment.description == "Budget 1995, version du 3 mars"
     stored = Path(board.config.upload_dir) / attachment.stored_name
     assert stored.read_bytes() == example.read_bytes()
     assert [e.kind for e in file.events] == ["opened", "attach"]

@@ -321,10 +321,20 @@ async def attach_files(ctx: Context, number: int) -> None:
     received = await receive_files(ctx, letter)
     if not received:
         return
-    uploads = [
-        inc.Upload(stored_name=r.id, sender_name=r.name, size=r.size, sha256=r.sha256)
-        for r in received
-    ]
+    uploads = []
+    for r in received:
+        prompt = "{h}" + escape(session.text("inc.describe_file")) + "{/} "
+        await session.send(user_markup(r.name) + "\n")
+        description = await session.read_line(prompt, max_len=inc.DESCRIPTION_MAX)
+        uploads.append(
+            inc.Upload(
+                stored_name=r.id,
+                sender_name=r.name,
+                size=r.size,
+                sha256=r.sha256,
+                description=description.strip(),
+            )
+        )
     try:
         count = await inc.attach(db, session.caller, number, uploads)
     except (inc.Unknown, inc.NotAllowed):
@@ -534,6 +544,7 @@ def _incident_markup(session: Session, file: inc.IncidentFile) -> str:
         lines.append("{h}" + escape(t("inc.attachments")) + "{/}")
         lines += [
             f"    {user_markup(a.sender_name)} {{dim}}({a.size} o, {a.stored_name[:8]}){{/}}"
+            + (f" - {user_markup(a.description)}" if a.description else "")
             for a in file.attachments
         ]
     lines += ["", "{h}" + escape(t("inc.history")) + "{/}"]

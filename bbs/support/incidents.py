@@ -216,6 +216,8 @@ class Attachment:
     size: int
     sha256: str
     uploaded_at: datetime
+    description: str = ""
+    """What the sender said the file is, as written (shown through the text filter)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,11 @@ class Upload:
     sender_name: str
     size: int
     sha256: str
+    description: str = ""
+
+
+DESCRIPTION_MAX = 60
+"""Characters of a file's one-line description."""
 
 
 # --- rules (pure) ------------------------------------------------------------------
@@ -458,6 +465,7 @@ async def _attachments(conn: AsyncConnection, incident_id: int) -> tuple[Attachm
             size=r.size,
             sha256=r.sha256,
             uploaded_at=r.uploaded_at,
+            description=r.description,
         )
         for r in rows
     )
@@ -681,7 +689,7 @@ async def attach(
                     incident_id=incident_id,
                     stored_name=up.stored_name,
                     sender_name=up.sender_name,
-                    description="",
+                    description=up.description[:DESCRIPTION_MAX],
                     size=up.size,
                     sha256=up.sha256,
                     uploaded_at=at,
