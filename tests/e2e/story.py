@@ -48,6 +48,11 @@ class Line:
     def transcript(self) -> str:
         return plain(self._raw(), self.encoding)
 
+    def screen(self) -> str:
+        """What the caller's terminal shows now (the real `telnet` under pyte only)."""
+        assert isinstance(self.peer, Caller), "a scripted client has no screen"
+        return self.peer.display()
+
     def type(self, text: str) -> None:
         self.peer.type(text)
 

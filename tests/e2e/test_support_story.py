@@ -105,6 +105,15 @@ async def choose(line: Line, answer: str, until: str = "Votre choix") -> str:
     return " ".join((await line.expect(until)).split())
 
 
+async def profile(line: Line) -> str:
+    """Mon compte, then Mon profil, from the index; back at the index after."""
+    await choose(line, "P")
+    shown = await choose(line, "P", "Appuyez sur Entree")
+    await choose(line, "")
+    await choose(line, "GO INDEX")
+    return shown
+
+
 # ----------------------------------------------------------------- the story
 
 
@@ -154,6 +163,9 @@ async def register(story: Story) -> None:
         await choose(line, "fr", "licence de produit maintenant")
         welcome = await choose(line, "N")
         assert CONTACT in welcome
+        shown = await profile(line)
+        assert "Role : utilisateur" in shown and "Societe : Dupont SA" in shown
+        assert "Pays : FR" in shown and "Langue : fr" in shown
         assert PASSWORD not in line.transcript()
     finally:
         line.close()
@@ -175,6 +187,7 @@ async def contact_opens_an_incident(story: Story, capsys: pytest.CaptureFixture[
     line = await dumb(story)
     try:
         await sign_in(line, CONTACT)
+        assert "Role : Contact nominatif" in await profile(line)
         support = await choose(line, "M")
         assert f"Contrat {CONTRACT} - Dupont SA" in support
         assert "option limitee" in support and "Credit d'incidents : 1 restant(s)" in support
@@ -241,7 +254,7 @@ async def specialist_replies(story: Story) -> None:
         line.type("\x1a")
         await line.expect("Reponse envoyee")
         # The caller's screen shows it as rendered, not only the stream.
-        assert "Reponse envoyee" in line.peer.display()  # type: ignore[union-attr]
+        assert "Reponse envoyee" in line.screen()
     finally:
         line.close()
 
@@ -281,7 +294,7 @@ async def sysop_moderates(story: Story, contact: Line, capsys: pytest.CaptureFix
         row = next(r for r in who.splitlines() if CONTACT in r)
         assert row.split()[0].isdigit()
         assert "GO LOTFRA" in row
-        screen = line.peer.display()  # type: ignore[union-attr]
+        screen = line.screen()
         assert CONTACT in screen and SYSOP in screen
         await choose(line, "GO LOTFRA", "Section (numero")
         await choose(line, "5", "Sujet (numero")
