@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-DEBS    := lrzsz telnet postgresql
+DEBS    := lrzsz telnet postgresql haproxy
 DB      ?= sqlite:///var/bbs.db
 PORT    ?= 2323
 HOST    ?= 127.0.0.1
@@ -18,6 +18,7 @@ debs:
 	command -v sz >/dev/null 2>&1 || missing="$$missing lrzsz"; \
 	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	{ command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null 2>&1 || missing="$$missing haproxy"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:$$missing"; \
