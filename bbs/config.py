@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -41,14 +42,77 @@ class Config:
     upload_max_bytes: int = 16 * 1024 * 1024
     upload_min_free_bytes: int = 64 * 1024 * 1024
     """Uploads stop when the disk would have less free space than this."""
+    proxy_protocol: bool = False
+    """Expect a PROXY protocol (v1 or v2) header from every connection; only trusted peers."""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Networks allowed to send a PROXY header (env: comma-separated)."""
+    proxy_timeout: float = 5.0
+    """Seconds a proxy has to send its PROXY header after connecting."""
+    max_sessions: int = 200
+    """Connections one node accepts at once; more are told so and closed."""
+    max_per_address: int = 10
+    """Connections accepted at once from one source address."""
+    login_grace: float = 120.0
+    """Seconds from connection to the end of sign-in, whatever the caller sends meanwhile."""
+    max_subnegotiation: int = 4096
+    """Longest telnet sub-negotiation accepted; a longer one closes the connection."""
+    max_option_changes: int = 32
+    """Changes of one telnet option a client may cause in a burst (refilled 2 a second)."""
+    input_bytes_per_second: int = 2 * 1024 * 1024
+    """Inbound bytes one connection may send per second; beyond, reading pauses."""
+    input_commands_per_second: int = 1000
+    """Inbound telnet commands (IAC ...) one connection may send per second."""
+    flood_timeout: float = 5.0
+    """Seconds a connection may stay over its command budget before it is closed."""
+    write_buffer_high: int = 64 * 1024
+    """Bytes queued towards a caller before the board waits for them to read."""
+    drain_timeout: float = 60.0
+    """Seconds a caller may stop reading (output full) before the board hangs up."""
 
 
-_INTS = {"port", "baud", "max_line", "upload_max_bytes", "upload_min_free_bytes"}
-_FLOATS = {"idle_timeout", "connect_maxwait", "probe_timeout", "shutdown_grace"}
+_INTS = {
+    "port",
+    "baud",
+    "max_line",
+    "upload_max_bytes",
+    "upload_min_free_bytes",
+    "max_sessions",
+    "max_per_address",
+    "max_subnegotiation",
+    "max_option_changes",
+    "input_bytes_per_second",
+    "input_commands_per_second",
+    "write_buffer_high",
+}
+_FLOATS = {
+    "idle_timeout",
+    "connect_maxwait",
+    "probe_timeout",
+    "shutdown_grace",
+    "proxy_timeout",
+    "login_grace",
+    "flood_timeout",
+    "drain_timeout",
+}
+_BOOLS = {"proxy_protocol"}
+_TUPLES = {"trusted_proxies"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     """A value converted to the field's type, or a one-line error naming where it came from."""
+    if name in _BOOLS:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise UsageError(f"{origin}: {name} must be true or false, got {value!r}")
+    if name in _TUPLES:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise UsageError(f"{origin}: {name} must be a list of strings, got {value!r}")
+        return tuple(i.strip() for i in items if i.strip())
     try:
         if name in _INTS:
             if isinstance(value, bool):
@@ -79,7 +143,36 @@ def _check(config: Config) -> Config:
         )
     if config.max_line < 16:
         raise UsageError("max_line must be at least 16")
+    _check_limits(config)
     return config
+
+
+def _check_limits(config: Config) -> None:
+    """Refuse limits that would make the board unusable or the edge unsafe."""
+    for network in config.trusted_proxies:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise UsageError(f"trusted_proxies: {network!r} is not an address or network") from None
+    positive = (
+        "max_sessions",
+        "max_per_address",
+        "max_option_changes",
+        "input_commands_per_second",
+        "proxy_timeout",
+        "login_grace",
+        "flood_timeout",
+        "drain_timeout",
+    )
+    for name in positive:
+        if getattr(config, name) <= 0:
+            raise UsageError(f"{name} must be greater than 0")
+    if config.max_subnegotiation < 64:
+        raise UsageError("max_subnegotiation must be at least 64")
+    if config.input_bytes_per_second < 4096:
+        raise UsageError("input_bytes_per_second must be at least 4096")
+    if config.write_buffer_high < 1024:
+        raise UsageError("write_buffer_high must be at least 1024")
 
 
 def load_config(

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import telnetlib3
+from telnetlib3.stream_writer import TelnetWriter
 from telnetlib3.telopt import (
     BINARY,
     DO,
     DONT,
+    LOGOUT,
     MCCP2_COMPRESS,
     MCCP3_COMPRESS,
+    SB,
+    TM,
     TSPEED,
     WILL,
     WONT,
 )
 
+from bbs.config import Config
 from bbs.session.link import Link, Negotiated
+from bbs.telnet.limits import MESSAGES, Admission, TokenBucket, count_commands, log_event
+from bbs.telnet.proxy import Header, ProxyError, ProxyParser, Trusted
+from bbs.terminal.caps import clamp_size
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,8 @@ MAX_ENVIRON = 32
 """Most NEW-ENVIRON variables kept from one client."""
 MAX_TTYPES = 8
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_FLOOD_SLICE = 256
+"""Bytes of a command flood interpreted at a time (at most 128 commands)."""
 
 
 def clean_value(value: object) -> str:
@@ -38,23 +50,314 @@ def clean_value(value: object) -> str:
     return _UNSAFE.sub("", text)[:MAX_VALUE]
 
 
+class Edge:
+    """One node's connection edge: its limits, who is connected, and how it names itself."""
+
+    def __init__(self, config: Config, node: str = "-") -> None:
+        self.config = config
+        self.node = node
+        self.admission = Admission(config.max_sessions, config.max_per_address)
+        self.trusted = Trusted(config.trusted_proxies)
+
+
+class BoardWriter(TelnetWriter):
+    """telnetlib3's option interpreter, damped (RFC 1143) and without compression.
+
+    A request that would not change an option's state gets no answer, a refusal is said
+    once per option, and a client that keeps flipping one option is marked abusive (the
+    protocol hangs up on it between two slices of input).
+    """
+
+    max_option_changes = 32
+    abusive = ""
+    """Why the client must be disconnected, once it is; "" while it behaves."""
+
+    def _change(self, opt: bytes) -> bool:
+        """Count one change of `opt`; False once the client is flipping it in a loop."""
+        if self.abusive:
+            return False
+        buckets: dict[bytes, TokenBucket] | None = getattr(self, "_option_buckets", None)
+        if buckets is None:
+            buckets = {}
+            self._option_buckets = buckets
+        bucket = buckets.get(opt)
+        if bucket is None:
+            bucket = buckets[opt] = TokenBucket(_OPTION_REFILL, self.max_option_changes)
+        if bucket.charge(1) > 0:
+            self.abusive = "negotiation_loop"
+            return False
+        return True
+
+    def _refused(self, kind: str) -> set[bytes]:
+        refused: set[bytes] | None = getattr(self, kind, None)
+        if refused is None:
+            refused = set()
+            setattr(self, kind, refused)
+        return refused
+
+    def handle_will(self, opt: bytes) -> None:
+        """WILL: answered only when it changes something, refused once."""
+        if opt in _UNDAMPED:
+            super().handle_will(opt)
+            return
+        if self.remote_option.enabled(opt):
+            return
+        refused = self._refused("_refused_will")
+        if not self._change(opt) or opt in refused:
+            return
+        super().handle_will(opt)
+        if not self.remote_option.enabled(opt):
+            refused.add(opt)
+
+    def handle_wont(self, opt: bytes) -> None:
+        """WONT: state changes are counted; a WONT for an option already off is ignored."""
+        if opt in _UNDAMPED or self.pending_option.enabled(DO + opt):
+            super().handle_wont(opt)
+            return
+        if not self.remote_option.enabled(opt) or not self._change(opt):
+            return
+        super().handle_wont(opt)
+
+    def handle_do(self, opt: bytes) -> bool:
+        """DO: answered only when it changes something, refused once."""
+        if opt in _UNDAMPED:
+            return bool(super().handle_do(opt))
+        if self.local_option.enabled(opt):
+            return True
+        refused = self._refused("_refused_do")
+        if not self._change(opt) or opt in refused:
+            return False
+        agreed = bool(super().handle_do(opt))
+        if not agreed:
+            refused.add(opt)
+        return agreed
+
+    def handle_dont(self, opt: bytes) -> None:
+        """DONT: state changes are counted; a DONT for an option already off is ignored."""
+        if opt in _UNDAMPED or self.pending_option.enabled(WILL + opt):
+            super().handle_dont(opt)
+            return
+        if self.local_option.enabled(opt) and self._change(opt):
+            super().handle_dont(opt)
+
+    def handle_subnegotiation(self, buf: collections.deque[bytes]) -> None:
+        """Sub-negotiations, except a compression start: nothing a client sends is inflated."""
+        if buf and buf[0] in (MCCP2_COMPRESS, MCCP3_COMPRESS):
+            log.debug("unsolicited compression start ignored")
+            return
+        super().handle_subnegotiation(buf)
+
+
+_UNDAMPED = {TM, LOGOUT}
+"""Options whose every request means something (a timing mark, a logout)."""
+_OPTION_REFILL = 2.0
+"""Changes of one option a second a client earns back."""
+
+
+class _ReaderFlow:
+    """Stands for the transport towards telnetlib3's reader, so that its back-pressure and
+    the edge's budget pause and resume reading through one set of reasons."""
+
+    def __init__(self, protocol: BoardTelnetServer) -> None:
+        self._protocol = protocol
+
+    def pause_reading(self) -> None:
+        self._protocol.pause("reader")
+
+    def resume_reading(self) -> None:
+        self._protocol.resume("reader")
+
+
 class BoardTelnetServer(telnetlib3.TelnetServer):
     """telnetlib3's server with the board's policy.
 
     It asks for BINARY both ways, ECHO and SGA (character at a time), TTYPE (cycled to
-    collect the whole list), NAWS, TSPEED and NEW-ENVIRON; it refuses compression; and
-    it cleans every value a client volunteers before anyone can read it.
+    collect the whole list), NAWS, TSPEED and NEW-ENVIRON; it refuses compression; it
+    cleans every value a client volunteers before anyone can read it; and it enforces the
+    edge's limits (input budget, sub-negotiation length, negotiation loops, sign-in grace).
     """
 
+    edge: Edge | None = None
+    """The node's limits; None runs with the defaults (tests that build the class directly)."""
+    address = "?"
+    """The caller's address as counted (the PROXY header's source when there is one)."""
+    deadline: float | None = None
+    """Loop time by which sign-in must be over."""
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Wire the option policy into the writer of a new connection."""
+        """Wire the option policy and the limits into a new connection."""
         super().connection_made(transport)
         self._resize_callbacks: list[Callable[[int, int], None]] = []
-        assert self.writer is not None
+        edge = self.edge or Edge(Config())
+        self._limits = edge
+        self._paused: set[str] = set()
+        self._held = bytearray()
+        self._flood_since = 0.0
+        self._resume_handle: asyncio.TimerHandle | None = None
+        self._grace: asyncio.TimerHandle | None = None
+        self._released = False
+        self._ended = False
+        config = edge.config
+        self._bytes = TokenBucket(config.input_bytes_per_second, config.input_bytes_per_second)
+        rate = config.input_commands_per_second
+        self._commands = TokenBucket(rate, rate)
+        assert self.writer is not None and self.reader is not None
+        if isinstance(self.writer, BoardWriter):
+            self.writer.max_option_changes = config.max_option_changes
         # MCCP makes the server inflate whatever a client sends: a bomb, for no benefit here.
         self.writer.always_dont.update({MCCP2_COMPRESS, MCCP3_COMPRESS})
         # The board parses keys itself; telnetlib3's SLC scan costs a Python loop per byte.
         self.writer.slc_simulated = False
+        self.reader.set_transport(_ReaderFlow(self))  # type: ignore[arg-type]
+        with contextlib.suppress(AttributeError, NotImplementedError):
+            transport.set_write_buffer_limits(  # type: ignore[attr-defined]
+                high=config.write_buffer_high, low=config.write_buffer_high // 4
+            )
+        if self.address == "?":
+            peer = transport.get_extra_info("peername") or ("?", 0)
+            self.address = str(peer[0])
+        loop = asyncio.get_running_loop()
+        deadline = self.deadline if self.deadline is not None else loop.time() + config.login_grace
+        self._grace = loop.call_at(deadline, self._grace_over)
+
+    # ------------------------------------------------------------ limits
+
+    def signed_in(self) -> None:
+        """Sign-in is over: the grace deadline no longer applies."""
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
+    def _grace_over(self) -> None:
+        self._grace = None
+        self.hang_up("login_grace", MESSAGES["login_grace"])
+
+    def hang_up(self, reason: str, message: str = "") -> None:
+        """Disconnect for cause: one log line, an optional last line, then close."""
+        if self._ended:
+            return
+        self._ended = True
+        log_event("disconnected", reason, addr=self.address, node=self._limits.node)
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and message:
+            transport.write(b"\r\n" + message.encode("ascii") + b"\r\n")
+        self._held.clear()
+        if self.writer is not None:
+            self.writer.close()
+        elif transport is not None:
+            transport.close()
+
+    def pause(self, reason: str) -> None:
+        """Stop reading from the caller for `reason` (budget or reader back-pressure)."""
+        if not self._paused and self._transport is not None:
+            with contextlib.suppress(RuntimeError, AttributeError):
+                self._transport.pause_reading()
+        self._paused.add(reason)
+
+    def resume(self, reason: str) -> None:
+        """`reason` no longer holds reading back; reading resumes when nothing else does."""
+        if reason not in self._paused:
+            return
+        self._paused.discard(reason)
+        if not self._paused and self._transport is not None and not self._ended:
+            with contextlib.suppress(RuntimeError, AttributeError):
+                self._transport.resume_reading()
+
+    def _wait(self, seconds: float) -> None:
+        """Pause reading for `seconds` (over budget), then carry on with what is held."""
+        self.pause("budget")
+        loop = asyncio.get_running_loop()
+        when = loop.time() + max(seconds, 0.005)
+        if self._resume_handle is not None:
+            if self._resume_handle.when() >= when:
+                return
+            self._resume_handle.cancel()
+        self._resume_handle = loop.call_at(when, self._wake)
+
+    def _wake(self) -> None:
+        self._resume_handle = None
+        if self._ended:
+            return
+        if self._held:
+            self._release_held()
+            if self._held or self._ended:
+                return
+        self.resume("budget")
+
+    def data_received(self, data: bytes) -> None:
+        """Charge the input budget (per chunk, not per byte), then interpret the bytes."""
+        if self._ended or not data:
+            return
+        if self._held:
+            # A chunk the transport delivered before the pause took effect.
+            self._held += data
+            return
+        delay = self._bytes.charge(len(data))
+        commands = count_commands(data)
+        if commands and commands > self._commands.available():
+            self._held += data
+            self._release_held()
+        else:
+            if commands:
+                self._commands.charge(commands)
+            self._flood_since = 0.0
+            self._feed(data)
+        if delay > 0 and not self._ended:
+            self._wait(delay)
+
+    def _release_held(self) -> None:
+        """Interpret held input a slice at a time, as far as the command budget allows."""
+        loop = asyncio.get_running_loop()
+        if not self._flood_since:
+            self._flood_since = loop.time()
+        elif loop.time() - self._flood_since > self._limits.config.flood_timeout:
+            self.hang_up("flood", MESSAGES["flood"])
+            return
+        while self._held and not self._ended:
+            piece = bytes(self._held[:_FLOOD_SLICE])
+            commands = count_commands(piece)
+            available = self._commands.available()
+            if commands and available < min(commands, self._commands.capacity):
+                self._wait((commands - available) / self._commands.rate)
+                return
+            self._commands.charge(commands)
+            del self._held[:_FLOOD_SLICE]
+            self._feed(piece)
+
+    def _feed(self, data: bytes) -> None:
+        """Hand bytes to telnetlib3, in slices when commands are in play, checking between."""
+        writer = self.writer
+        if writer is None:
+            return
+        if writer.cmd_received != SB and 255 not in data:
+            super().data_received(data)
+            return
+        step = self._limits.config.max_subnegotiation
+        for start in range(0, len(data), step):
+            super().data_received(data[start : start + step])
+            if self._ended or self.writer is None:
+                return
+            if getattr(writer, "abusive", ""):
+                self.hang_up(writer.abusive)  # type: ignore[attr-defined]
+                return
+            if writer.cmd_received == SB and len(writer._sb_buffer) > step:
+                self.hang_up("subnegotiation_too_long")
+                return
+            # An unsolicited compression start is ignored, but make sure of it.
+            writer.mccp3_active = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Release the connection's place in the node's counts, once."""
+        if not self._released:
+            self._released = True
+            self._ended = True
+            self._limits.admission.release(self.address)
+            for handle in (self._grace, self._resume_handle):
+                if handle is not None:
+                    handle.cancel()
+        super().connection_lost(exc)
+
+    # ------------------------------------------------------------ options
 
     def begin_advanced_negotiation(self) -> None:
         """Ask for the client's line speed too (TSPEED), besides telnetlib3's set."""
@@ -85,7 +388,8 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         super().on_tspeed(clean_value(rx)[:12], clean_value(tx)[:12])
 
     def on_naws(self, rows: int, cols: int) -> None:
-        """Record the window size and tell the session, which reflows its screen."""
+        """Record the window size (clamped) and tell the session, which reflows its screen."""
+        cols, rows = clamp_size(cols, rows)
         super().on_naws(rows, cols)
         for callback in getattr(self, "_resize_callbacks", ()):
             callback(cols, rows)
@@ -99,6 +403,14 @@ class TelnetLink:
         self._writer = writer
         peer = writer.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
+        self.address = str(peer[0])
+        """The caller's address alone (the PROXY header's source behind a proxy)."""
+
+    def signed_in(self) -> None:
+        """Sign-in is over: the pre-login grace deadline stops applying."""
+        protocol = self._writer.protocol
+        if protocol is not None and hasattr(protocol, "signed_in"):
+            protocol.signed_in()
 
     def negotiated(self) -> Negotiated:
         """What negotiation learned, as of now."""
@@ -178,11 +490,114 @@ class TelnetLink:
             protocol._resize_callbacks.append(callback)
 
 
+class Gate(asyncio.Protocol):
+    """The first protocol of every connection: reads the PROXY header when one is expected,
+    counts the caller's address, then hands the connection to the telnet protocol."""
+
+    def __init__(self, edge: Edge, make: Callable[[], BoardTelnetServer]) -> None:
+        self._edge = edge
+        self._make = make
+        self._transport: asyncio.Transport | None = None
+        self._parser: ProxyParser | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._peer = ("?", 0)
+        self._deadline = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Check the peer; wait for the PROXY header or admit the caller at once."""
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        self._peer = (str(peer[0]), int(peer[1]))
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + self._edge.config.login_grace
+        if not self._edge.config.proxy_protocol:
+            self._admit(self._peer, b"")
+            return
+        if self._peer[0] not in self._edge.trusted:
+            self._refuse("untrusted_proxy", self._peer[0])
+            return
+        self._parser = ProxyParser()
+        self._timer = loop.call_later(self._edge.config.proxy_timeout, self._too_slow)
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes before the hand-off: the PROXY header."""
+        if self._parser is None:
+            return
+        result = self._parser.feed(data)
+        if isinstance(result, Header):
+            self._cancel()
+            rest, self._parser = self._parser.rest, None
+            self._admit(result.src or self._peer, rest)
+        elif isinstance(result, ProxyError):
+            self._cancel()
+            self._parser = None
+            self._refuse("proxy_header", self._peer[0], detail=result.reason)
+
+    def _too_slow(self) -> None:
+        self._timer = None
+        self._parser = None
+        self._refuse("proxy_timeout", self._peer[0])
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _refuse(self, reason: str, addr: str, message: str = "", **more: object) -> None:
+        log_event("refused", reason, addr=addr, node=self._edge.node, **more)
+        if self._transport is not None and not self._transport.is_closing():
+            if message:
+                self._transport.write(message.encode("ascii") + b"\r\n")
+            self._transport.close()
+
+    def _admit(self, peer: tuple[str, int], rest: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        reason = self._edge.admission.admit(peer[0])
+        if reason:
+            self._refuse(reason, peer[0], MESSAGES[reason])
+            return
+        protocol = self._make()
+        protocol.address = peer[0]
+        protocol.deadline = self._deadline
+        if peer != self._peer:
+            protocol._extra["peername"] = peer
+            protocol._extra["proxied_by"] = self._peer
+        transport.set_protocol(protocol)
+        try:
+            protocol.connection_made(transport)
+        except Exception:
+            self._edge.admission.release(peer[0])
+            raise
+        if rest:
+            protocol.data_received(rest)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection ended before the hand-off."""
+        self._cancel()
+        self._parser = None
+
+
 Shell = Callable[[Link], Awaitable[None]]
 
 
-async def start_server(host: str, port: int, shell: Shell, connect_maxwait: float) -> Any:
-    """Listen for callers; each connection runs `shell` with its TelnetLink."""
+async def start_server(
+    host: str,
+    port: int,
+    shell: Shell,
+    connect_maxwait: float,
+    *,
+    config: Config | None = None,
+    node: str = "-",
+) -> Any:
+    """Listen for callers; each admitted connection runs `shell` with its TelnetLink.
+
+    The limits come from `config` (defaults when None); `node` names this node in the
+    structured log lines.
+    """
+    edge = Edge(config or Config(), node)
 
     async def telnet_shell(reader: Any, writer: Any) -> None:
         link = TelnetLink(reader, writer)
@@ -193,13 +608,22 @@ async def start_server(host: str, port: int, shell: Shell, connect_maxwait: floa
         finally:
             link.close()
 
-    return await telnetlib3.create_server(
-        host=host,
-        port=port,
-        protocol_factory=BoardTelnetServer,
-        shell=telnet_shell,
-        encoding=False,
-        connect_maxwait=connect_maxwait,
-        timeout=0,
-        compression=False,
-    )
+    server = telnetlib3.server.Server(None)
+
+    def make() -> BoardTelnetServer:
+        protocol = BoardTelnetServer(
+            shell=telnet_shell,
+            encoding=False,
+            connect_maxwait=connect_maxwait,
+            timeout=0,
+            compression=False,
+            writer_factory=BoardWriter,
+        )
+        protocol.edge = edge
+        server._register_protocol(protocol)
+        return protocol
+
+    loop = asyncio.get_running_loop()
+    server._server = await loop.create_server(lambda: Gate(edge, make), host, port)
+    server.edge = edge  # type: ignore[attr-defined]
+    return server
