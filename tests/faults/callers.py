@@ -250,7 +250,7 @@ async def keep_going(worker: asyncio.Future[None]) -> BaseException | None:
         return None
     except asyncio.CancelledError:
         return None
-    except BaseException as e:  # noqa: BLE001 - reported by the test
+    except BaseException as e:  # reported by the test
         return e
     return None
 
