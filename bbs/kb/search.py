@@ -37,8 +37,8 @@ from bbs.library.search import (
     Target,
     fts5_query,
     parse_query,
+    row_snippet,
     search_notes,
-    snippet,
     tsquery,
 )
 from bbs.store.db import engine_scope, is_sqlite, transaction
@@ -132,13 +132,7 @@ async def search_base(
             product=row["product"],
             kind=row["kind"],
             date=row["date"],
-            snippet=snippet(
-                row["body"],
-                terms,
-                keywords=[k.strip() for k in row["keywords"].split(",")],
-                title=row["title"],
-                width=snippet_width,
-            ),
+            snippet=row_snippet(row, terms, snippet_width),
             rank=float(row["relevance"]),
         )
         for row in rows

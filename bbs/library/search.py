@@ -341,17 +341,23 @@ async def search_notes(
             product=row["product"],
             category=row["category"],
             date=row["date"],
-            snippet=snippet(
-                row["body"],
-                terms,
-                keywords=[k.strip() for k in row["keywords"].split(",")],
-                title=row["title"],
-                width=snippet_width,
-            ),
+            snippet=row_snippet(row, terms, snippet_width),
             rank=float(row["relevance"]),
         )
         for row in rows
     ]
+
+
+def row_snippet(row: Mapping[str, Any], terms: Sequence[Term], width: int) -> str:
+    """The snippet of a stored document row (body, comma-joined keywords, title) for
+    the search `terms`: the library's notes and the Knowledge base's articles alike."""
+    return snippet(
+        row["body"],
+        terms,
+        keywords=[k.strip() for k in row["keywords"].split(",")],
+        title=row["title"],
+        width=width,
+    )
 
 
 _SUMMARY_COLUMNS = (

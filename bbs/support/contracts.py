@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, exc, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bbs.accounts.names import name_key
+from bbs.accounts.store import company_id_for
 from bbs.directory.text import fold
 from bbs.store.schema import AccountRow, CompanyRow, ContractContactRow, ContractRow, LicenceRow
 from bbs.support.entitlements import (
@@ -145,22 +146,6 @@ def _now() -> datetime:
 # --- creating and reading --------------------------------------------------------
 
 
-async def _company_id(conn: AsyncConnection, name: str) -> int:
-    key = fold(name)
-    found = await conn.scalar(select(COMPANY.c.id).where(COMPANY.c.name_key == key))
-    if found is not None:
-        return int(found)
-    try:
-        async with conn.begin_nested():
-            new = await conn.scalar(
-                insert(COMPANY).values(name=name, name_key=key).returning(COMPANY.c.id)
-            )
-    except exc.IntegrityError:
-        # Another node made it a moment ago.
-        new = await conn.scalar(select(COMPANY.c.id).where(COMPANY.c.name_key == key))
-    return int(new)
-
-
 async def _next_number(conn: AsyncConnection, kind: str, starts_on: date) -> str:
     prefix = f"{NUMBER_PREFIX[kind]}-{starts_on.year % 100:02d}-"
     numbers = await conn.scalars(
@@ -227,7 +212,7 @@ async def create_contract(
             raise ContractError(f"contract {number} already exists")
     else:
         number = await _next_number(conn, kind, starts_on)
-    company_id = await _company_id(conn, company)
+    company_id = await company_id_for(conn, company)
     ends_on = contract_ends(starts_on)
     kb_until = ends_on if kind in PREMIUM_KINDS or kind == "knowledge" else None
     await conn.execute(
