@@ -150,18 +150,11 @@ async def search(ctx: Context, arg: str | None) -> None:
 
 async def read(ctx: Context, arg: str | None) -> None:
     """`L`: read a document of the base by its number (KB-1042, or a library note's)."""
-    session = ctx.session
     if await _access(ctx) is None:
         return
     while True:
-        answer = (
-            await session.read_line(
-                "{h}" + escape(session.text("kb.read_prompt")) + "{/} ", max_len=20
-            )
-        ).strip()
-        if not answer:
-            return
-        if await ctx.engine.global_command(answer) is not None:
+        answer = await ctx.choose("kb.read_prompt", max_len=20)
+        if answer is None:
             return
         await _open(ctx, answer)
 

@@ -68,15 +68,8 @@ async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -
         if not notes:
             await session.pause()
             return
-        answer = (
-            await session.read_line(
-                "{h}" + escape(session.text("lib.choose_note")) + "{/} ", max_len=40
-            )
-        ).strip()
-        if not answer:
-            return
-        handled = await ctx.engine.global_command(answer)
-        if handled is not None:
+        answer = await ctx.choose("lib.choose_note")
+        if answer is None:
             return
         numbers = {n.number for n in notes}
         if not answer.isdigit() or int(answer) not in numbers:

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bbs.terminal.markup import escape
+
 if TYPE_CHECKING:
     from bbs.board import Board
     from bbs.menus.engine import Engine
@@ -22,6 +24,15 @@ class Context:
     session: Session
     board: Board
     engine: Engine
+
+    async def choose(self, key: str, max_len: int = 40) -> str | None:
+        """Ask with the prompt string `key`; the stripped answer, or None when the caller
+        typed nothing or a command valid at any prompt (GO, DL, ...) that has been run."""
+        prompt = "{h}" + escape(self.session.text(key)) + "{/} "
+        answer = (await self.session.read_line(prompt, max_len=max_len)).strip()
+        if not answer or await self.engine.global_command(answer) is not None:
+            return None
+        return answer
 
 
 Runner = Callable[[Context, str | None], Awaitable[None]]
