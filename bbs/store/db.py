@@ -122,6 +122,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
             # the winner's conversion applies to this connection too.
             if "locked" not in str(e):
                 raise
+        # FULL: each commit is on disk before the caller is told it is done, so a power
+        # cut cannot undo a confirmed post or spent credit (NORMAL only survives a crash
+        # of the process). Set here because the default depends on how SQLite was built.
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 
