@@ -58,3 +58,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# The fault tests' long version: SOAK_ROUNDS kills of a node per database (200 by default).
+.PHONY: soak
+soak: setup
+	SOAK_ROUNDS=$${SOAK_ROUNDS:-200} $(BIN)/pytest -q -p no:cacheprovider -rP tests/faults
