@@ -25,6 +25,7 @@ from bbs.services.registry import Command
 from bbs.session.link import Link
 from bbs.session.probe import detect
 from bbs.session.session import Hangup, Session, SessionSettings
+from bbs.telnet.limits import log_event
 from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
@@ -86,6 +87,23 @@ async def read_board_directory(config: Config) -> Directory:
     return directory
 
 
+_FOR_CAUSE = {"stalled", "idle"}
+"""Session endings that are the board's decision about the caller, logged as such."""
+
+
+def _signed_in(link: Link) -> None:
+    """Tell the connection edge that sign-in is over (its grace deadline stops)."""
+    mark = getattr(link, "signed_in", None)
+    if callable(mark):
+        mark()
+
+
+def _address(link: Link) -> str:
+    """The caller's address without the port, for the structured log lines."""
+    address = getattr(link, "address", None)
+    return address if isinstance(address, str) else link.peer.rsplit(":", 1)[0]
+
+
 @dataclass
 class Board:
     """Everything the sessions of one node share, and the sessions themselves."""
@@ -127,7 +145,11 @@ class Board:
 
     def settings(self) -> SessionSettings:
         """Session settings from the configuration."""
-        return SessionSettings(idle_timeout=self.config.idle_timeout, max_line=self.config.max_line)
+        return SessionSettings(
+            idle_timeout=self.config.idle_timeout,
+            max_line=self.config.max_line,
+            drain_timeout=self.config.drain_timeout,
+        )
 
     def _node_number(self) -> int:
         taken = {s.node for s in self.sessions}
@@ -148,10 +170,14 @@ class Board:
             log.info("%s node %d: %s", link.peer, session.node, detection.reason)
             await self.welcome(session, detection.term)
             session.caller = await sign_in(session, self)
+            _signed_in(link)
             await after_sign_in(session, self)
             await Engine(session, self).run()
         except Hangup as end:
-            log.info("%s node %d: session ended (%s)", link.peer, session.node, end.reason)
+            if end.reason in _FOR_CAUSE:
+                log_event("disconnected", end.reason, addr=_address(link), node=session.node)
+            else:
+                log.info("%s node %d: session ended (%s)", link.peer, session.node, end.reason)
         except Exception:
             log.exception("%s node %d: session failed", link.peer, session.node)
             with contextlib.suppress(Exception):
@@ -226,7 +252,14 @@ async def run_node(
         removed = cleanup_partials(uploads)
         if removed:
             log.warning("removed %d unfinished upload(s) left by an earlier run", removed)
-    server = await start_server(config.host, config.port, board.handle, config.connect_maxwait)
+    server = await start_server(
+        config.host,
+        config.port,
+        board.handle,
+        config.connect_maxwait,
+        config=config,
+        node=f"{config.host}:{config.port}",
+    )
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()

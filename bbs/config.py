@@ -64,7 +64,7 @@ class Config:
     """Inbound telnet commands (IAC ...) one connection may send per second."""
     flood_timeout: float = 5.0
     """Seconds a connection may stay over its command budget before it is closed."""
-    write_buffer_high: int = 64 * 1024
+    output_high_water: int = 64 * 1024
     """Bytes queued towards a caller before the board waits for them to read."""
     drain_timeout: float = 60.0
     """Seconds a caller may stop reading (output full) before the board hangs up."""
@@ -82,7 +82,7 @@ _INTS = {
     "max_option_changes",
     "input_bytes_per_second",
     "input_commands_per_second",
-    "write_buffer_high",
+    "output_high_water",
 }
 _FLOATS = {
     "idle_timeout",
@@ -171,8 +171,8 @@ def _check_limits(config: Config) -> None:
         raise UsageError("max_subnegotiation must be at least 64")
     if config.input_bytes_per_second < 4096:
         raise UsageError("input_bytes_per_second must be at least 4096")
-    if config.write_buffer_high < 1024:
-        raise UsageError("write_buffer_high must be at least 1024")
+    if config.output_high_water < 1024:
+        raise UsageError("output_high_water must be at least 1024")
 
 
 def load_config(

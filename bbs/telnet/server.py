@@ -211,7 +211,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self.reader.set_transport(_ReaderFlow(self))  # type: ignore[arg-type]
         with contextlib.suppress(AttributeError, NotImplementedError):
             transport.set_write_buffer_limits(  # type: ignore[attr-defined]
-                high=config.write_buffer_high, low=config.write_buffer_high // 4
+                high=config.output_high_water, low=config.output_high_water // 4
             )
         if self.address == "?":
             peer = transport.get_extra_info("peername") or ("?", 0)

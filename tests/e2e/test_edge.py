@@ -1,0 +1,235 @@
+"""The connection edge of a live node, over raw sockets: admission limits, the sign-in grace,
+the input budget, sub-negotiation and negotiation-loop limits, stalled readers, and PROXY."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bbs.config import Config
+from bbs.store.load import load_dir
+from bbs.store.migrate import upgrade
+from bbs.telnet.proxy import v1_header, v2_header
+from tests.e2e.harness import running_board
+from tests.e2e.story import Line
+from tests.telnet_client import IAC, SB, SE, Script, TelnetClient
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+
+NOP, WILL, WONT = 241, 251, 252
+ECHO_OPT, NEW_ENVIRON = 1, 39
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("edge")
+    url = f"sqlite:///{folder / 'bbs.db'}"
+
+    async def prepare() -> None:
+        await upgrade(url)
+        await load_dir(url, ROOT / "data")
+
+    asyncio.run(prepare())
+    return url
+
+
+@pytest.fixture
+def base(database: str, tmp_path: Path) -> Config:
+    return replace(
+        Config(),
+        db=database,
+        data_dir=str(ROOT / "data"),
+        menus_dir=str(ROOT / "menus"),
+        probe_timeout=0.3,
+        connect_maxwait=0.5,
+        shutdown_grace=0.1,
+        upload_dir=str(tmp_path / "uploads"),
+    )
+
+
+@pytest.fixture
+def edge_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.WARNING, logger="bbs.edge")
+    yield caplog
+
+
+def lines(caplog: pytest.LogCaptureFixture, *words: str) -> list[str]:
+    """Structured edge lines holding every one of `words`."""
+    found = [r.getMessage() for r in caplog.records if r.name == "bbs.edge"]
+    return [m for m in found if all(w in m.split() for w in words)]
+
+
+async def until(predicate: object, timeout: float = 5.0) -> None:
+    """Wait until `predicate()` is true (polling), or fail."""
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition never became true"
+        await asyncio.sleep(0.02)
+
+
+async def raw(
+    port: int, source: str = "127.0.0.1", rcvbuf: int = 0
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A plain TCP connection from `source` (any 127.x address works on loopback)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.bind((source, 0))
+    sock.setblocking(False)
+    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port)), 5)
+    return await asyncio.open_connection(sock=sock)
+
+
+async def read_all(reader: asyncio.StreamReader, timeout: float = 5.0) -> bytes:
+    """Everything until the server closes; fails if it stays open past `timeout`."""
+    data = bytearray()
+    async with asyncio.timeout(timeout):
+        while chunk := await reader.read(65536):
+            data += chunk
+    return bytes(data)
+
+
+async def is_closed(reader: asyncio.StreamReader, timeout: float = 5.0) -> bool:
+    """Whether the server closes the line within `timeout` (reading whatever it sends)."""
+    try:
+        await read_all(reader, timeout)
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+    return True
+
+
+async def still_open(reader: asyncio.StreamReader, wait: float) -> bool:
+    """Whether the line is still open after `wait` seconds of reading what comes."""
+    return not await is_closed(reader, wait)
+
+
+async def guest(port: int, script: Script | None = None) -> Line:
+    """A scripted telnet caller signed in as a guest, at the index."""
+    client = await TelnetClient.connect(port, script or Script(ttypes=["dumb"], rows=60))
+    line = Line(client)
+    await line.expect("Appuyez sur Entree")
+    line.type("\r")
+    await line.expect("Votre nom :")
+    line.type("INVITE\r")
+    await line.expect("Votre choix")
+    return line
+
+
+def close_all(writers: list[asyncio.StreamWriter]) -> None:
+    for writer in writers:
+        writer.close()
+
+
+# ---------------------------------------------------------------- admission
+
+
+async def test_the_eleventh_connection_from_one_address_is_refused(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(base) as config:
+        assert config.max_per_address == 10
+        held = [await raw(config.port) for _ in range(10)]
+        try:
+            # The ten are admitted: telnet negotiation starts on each.
+            for reader, _ in held:
+                assert (await asyncio.wait_for(reader.read(3), 5))[:1] == bytes([IAC])
+            reader, writer = await raw(config.port)
+            said = await read_all(reader)
+            assert (
+                said == b"Trop de connexions depuis votre adresse / Too many connections "
+                b"from your address\r\n"
+            )
+            writer.close()
+            # Another address is not affected.
+            other, other_writer = await raw(config.port, "127.0.0.2")
+            assert (await asyncio.wait_for(other.read(3), 5))[:1] == bytes([IAC])
+            other_writer.close()
+            # One of the ten leaves: its place is free again.
+            held[0][1].close()
+            await held[0][1].wait_closed()
+            await asyncio.sleep(0.2)
+            again, again_writer = await raw(config.port)
+            assert (await asyncio.wait_for(again.read(3), 5))[:1] == bytes([IAC])
+            again_writer.close()
+        finally:
+            close_all([w for _, w in held])
+    refused = lines(edge_log, "event=refused", "reason=max_per_address", "addr=127.0.0.1")
+    assert len(refused) == 1
+    assert f"node=127.0.0.1:{config.port}" in refused[0]
+
+
+async def test_the_201st_session_is_refused(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(replace(base, max_per_address=1000)) as config:
+        assert config.max_sessions == 200
+        held = [await raw(config.port, f"127.0.1.{n % 50 + 1}") for n in range(200)]
+        try:
+            reader, writer = await raw(config.port, "127.0.2.1")
+            said = await read_all(reader)
+            assert b"Board full, please try again later" in said and said.isascii()
+            writer.close()
+        finally:
+            close_all([w for _, w in held])
+        # Their places are given back when they leave.
+        await asyncio.sleep(0.5)
+        reader, writer = await raw(config.port, "127.0.2.1")
+        assert (await asyncio.wait_for(reader.read(3), 5))[:1] == bytes([IAC])
+        writer.close()
+    assert lines(edge_log, "event=refused", "reason=max_sessions", "addr=127.0.2.1")
+
+
+# ---------------------------------------------------------------- sign-in grace
+
+
+async def test_a_slowloris_is_cut_at_the_grace_deadline(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(replace(base, login_grace=3.0)) as config:
+        reader, writer = await raw(config.port)
+        started = time.monotonic()
+        received = bytearray()
+
+        async def drain() -> None:
+            while chunk := await reader.read(4096):
+                received.extend(chunk)
+
+        pump = asyncio.create_task(drain())
+        try:
+            # One byte a second: each would reset an idle timer, none moves the deadline.
+            while not pump.done() and time.monotonic() - started < 8:
+                with contextlib.suppress(ConnectionError):
+                    writer.write(b"a")
+                    await writer.drain()
+                await asyncio.wait([pump], timeout=1.0)
+            elapsed = time.monotonic() - started
+        finally:
+            pump.cancel()
+            writer.close()
+        assert pump.done(), "the line stayed open"
+        assert 2.5 < elapsed < 5.0
+        assert b"Sign-in took too long" in received
+    assert lines(edge_log, "event=disconnected", "reason=login_grace", "addr=127.0.0.1")
+
+
+async def test_the_grace_ends_with_sign_in(base: Config) -> None:
+    async with running_board(replace(base, login_grace=3.0)) as config:
+        line = await guest(config.port)
+        try:
+            await asyncio.sleep(3.5)
+            line.type("GO INDEX\r")
+            await line.expect("Votre choix")
+        finally:
+            line.close()
