@@ -90,8 +90,8 @@ class HAProxy:
         finally:
             writer.close()
 
-    async def wait_up(self, servers: tuple[str, ...], timeout: float = 15.0) -> None:
-        """Wait until every server of the backend passes its health checks."""
+    async def wait_status(self, wanted: dict[str, str], timeout: float = 15.0) -> None:
+        """Wait until each named server of the backend has the wanted status (UP, DOWN)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         status: dict[str, str] = {}
@@ -103,12 +103,12 @@ class HAProxy:
                 header = rows[0].lstrip("# ").split(",")
                 for row in rows[1:]:
                     fields = dict(zip(header, row.split(","), strict=False))
-                    if fields.get("svname") in servers:
+                    if fields.get("svname") in wanted:
                         status[fields["svname"]] = fields["status"]
-                if all(status.get(s) == "UP" for s in servers):
+                if status == wanted:
                     return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"HAProxy's servers are not up ({status}):\n{self.output()}")
+        raise AssertionError(f"HAProxy's servers are {status}, not {wanted}:\n{self.output()}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -147,6 +147,11 @@ class Topology:
     nodes: dict[str, Config]
     boards: dict[int, Board]
     proxy: HAProxy
+    stops: dict[str, contextlib.AsyncExitStack]
+
+    async def stop_node(self, name: str) -> None:
+        """Stop one node as SIGTERM would (callers warned, then hung up)."""
+        await asyncio.wait_for(self.stops[name].aclose(), 30)
 
     def node_of(self, address: str) -> str:
         """The node a caller from `address` is on (by the address its session has)."""
@@ -207,10 +212,12 @@ async def topology(
         assert await bbs(pg_url, *add, stdin=PASSWORD + "\n") == 0
     config = node_config(pg_url, tmp_path)
     async with contextlib.AsyncExitStack() as stack:
-        nodes = {
-            name: await stack.enter_async_context(running_board(config))
-            for name in ("node1", "node2")
-        }
+        nodes: dict[str, Config] = {}
+        stops: dict[str, contextlib.AsyncExitStack] = {}
+        for name in ("node1", "node2"):
+            stops[name] = contextlib.AsyncExitStack()
+            stack.push_async_callback(stops[name].aclose)
+            nodes[name] = await stops[name].enter_async_context(running_board(config))
         port = free_port()
         cfg = tmp_path / "haproxy.cfg"
         cfg.write_text(
@@ -222,8 +229,8 @@ async def topology(
             )
         )
         proxy = stack.enter_context(haproxy(cfg, tmp_path))
-        await proxy.wait_up(("node1", "node2"))
-        yield Topology(port, nodes, boards, proxy)
+        await proxy.wait_status({"node1": "UP", "node2": "UP"})
+        yield Topology(port, nodes, boards, proxy, stops)
 
 
 async def call(port: int, source: str) -> Line:
@@ -311,6 +318,30 @@ async def test_two_nodes_behind_haproxy_are_one_board(
         assert "Message transmis" in sent, sent
         received = " ".join((await bruno.expect("Bonjour depuis l'autre noeud", 10)).split())
         assert "Message du n" in received and ALICE in received
+    finally:
+        for line in lines:
+            line.close()
+
+
+async def test_a_stopped_node_is_taken_out_and_callers_land_on_the_other(
+    topology: Topology,
+) -> None:
+    lines = await asyncio.gather(*(call(topology.port, a) for a in CALLERS[:2]))
+    try:
+        where = {a: topology.node_of(a) for a in CALLERS[:2]}
+        assert sorted(where.values()) == ["node1", "node2"], where
+        on2 = lines[list(where.values()).index("node2")]
+        on2.type("INVITE\r")
+        await on2.expect("Votre choix")
+        await topology.stop_node("node2")
+        assert "Le serveur s'arr" in await on2.expect("rappeler plus tard", 10)
+        # HAProxy's checks see node2 gone; every new caller goes to node1 meanwhile.
+        await topology.proxy.wait_status({"node1": "UP", "node2": "DOWN"})
+        late = await asyncio.gather(*(call(topology.port, a) for a in CALLERS[2:]))
+        lines.extend(late)
+        assert [topology.node_of(a) for a in CALLERS[2:]] == ["node1", "node1"]
+        late[0].type("INVITE\r")
+        assert "invite" in (await late[0].expect("Votre choix")).lower()
     finally:
         for line in lines:
             line.close()
