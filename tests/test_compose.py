@@ -93,6 +93,20 @@ def test_nodes_run_the_same_board_on_postgres() -> None:
         assert command.index("bbs db upgrade") < command.index("bbs load") < command.index("serve")
 
 
+def test_nodes_share_one_upload_area() -> None:
+    found = services()
+    workdir = next(
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line.startswith("WORKDIR")
+    )
+    upload_dir = f"{workdir}/{Config().upload_dir}"
+    for name in NODES:
+        volumes = found[name]["volumes"]
+        assert f"uploads:{upload_dir}" in volumes, f"{name} keeps uploads to itself"
+    assert "uploads" in load()["volumes"]
+
+
 def test_proxy_protocol_on_both_sides_agrees() -> None:
     found = services()
     env = found["node1"]["environment"]
