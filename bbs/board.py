@@ -34,6 +34,8 @@ from bbs.terminal.sauce import render_art, split_sauce
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bbs.cluster.node import Cluster
+
 log = logging.getLogger(__name__)
 
 
@@ -119,6 +121,8 @@ class Board:
     """The database, for what is not held in memory (the library); None in some tests."""
     sessions: set[Session] = field(default_factory=set)
     stopping: bool = False
+    cluster: Cluster | None = None
+    """This node's part in a board of several nodes (PostgreSQL); None on SQLite."""
 
     @property
     def files_dir(self) -> Path:
@@ -151,14 +155,22 @@ class Board:
             drain_timeout=self.config.drain_timeout,
         )
 
-    def _node_number(self) -> int:
+    async def _node_number(self) -> int:
+        """A number for a new caller: unique on the board (from the database when several
+        nodes share it), else the smallest this node does not use."""
+        if self.cluster is not None:
+            return await self.cluster.allocate()
         taken = {s.node for s in self.sessions}
         return next(n for n in range(1, len(taken) + 2) if n not in taken)
 
     async def handle(self, link: Link) -> None:
         """One caller, from detection to goodbye; no traceback ever reaches them."""
         session = Session(
-            link, self.strings, self.settings(), lang=self.config.language, node=self._node_number()
+            link,
+            self.strings,
+            self.settings(),
+            lang=self.config.language,
+            node=await self._node_number(),
         )
         self.sessions.add(session)
         session.start()
@@ -241,12 +253,24 @@ async def run_node(
     config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Serve the board until SIGTERM or SIGINT (or `stop` is set), then drain and return."""
-    from bbs.store.db import make_engine
+    from bbs.store.db import is_sqlite, make_engine
     from bbs.telnet.server import start_server
     from bbs.transfer.uploads import cleanup_partials
 
     directory = await read_board_directory(config)
     board = Board.build(config, directory, make_engine(config.db))
+    if board.db is not None and not is_sqlite(board.db):
+        from bbs.cluster.node import Cluster
+        from bbs.services.forums import chat_loop
+
+        board.cluster = Cluster(
+            board,
+            board.db,
+            chat_loop,
+            heartbeat=config.cluster_heartbeat,
+            expiry=config.cluster_expiry,
+        )
+        await board.cluster.start()
     uploads = Path(config.upload_dir)
     if uploads.is_dir():
         removed = cleanup_partials(uploads)
@@ -285,6 +309,8 @@ async def run_node(
     server.close()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
+    if board.cluster is not None:
+        await board.cluster.stop()
     if board.db is not None:
         await board.db.dispose()
 

@@ -99,6 +99,11 @@ async def _load(config: Config, folder: str) -> None:
 
     report = await load_dir(config.db, Path(folder))
     print(report.summary())
+    if report.changed:
+        from bbs.cluster.bus import notify_reload
+
+        # Nodes keep the directory in memory: on a shared database, tell them all.
+        await notify_reload(config.db)
 
 
 async def _directory(config: Config, args: argparse.Namespace) -> int:

@@ -68,6 +68,11 @@ class Config:
     """Bytes queued towards a caller before the board waits for them to read."""
     drain_timeout: float = 60.0
     """Seconds a caller may stop reading (output full) before the board hangs up."""
+    cluster_heartbeat: float = 5.0
+    """Several nodes: seconds between refreshes of this node's rows in the database."""
+    cluster_expiry: float = 30.0
+    """Several nodes: seconds without a heartbeat after which a node counts as dead and
+    its callers' node numbers are reclaimed."""
 
 
 _INTS = {
@@ -93,6 +98,8 @@ _FLOATS = {
     "login_grace",
     "flood_timeout",
     "drain_timeout",
+    "cluster_heartbeat",
+    "cluster_expiry",
 }
 _BOOLS = {"proxy_protocol"}
 _TUPLES = {"trusted_proxies"}

@@ -1,8 +1,10 @@
-"""Who is online, pages between callers and the sysop chat, for the sessions of one node.
+"""Who is online, pages between callers and the sysop chat.
 
 `Presence` is what the screens use; `LocalPresence` answers it from the node's own
-sessions (`board.sessions`). A later implementation can answer it from the database
-for every node (issue 5) without the screens changing.
+sessions (`board.sessions`): SQLite, one node. Several nodes on one PostgreSQL use
+`bbs.cluster.presence.ClusterPresence`, which answers the same questions for the whole
+board; a caller on another node is then a `Peer` (`bbs.cluster.presence.RemotePeer`)
+rather than a `Session`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from bbs.accounts.model import Role
-
-if TYPE_CHECKING:
-    from bbs.session.session import Session
+from bbs.accounts.model import Caller, Role
+from bbs.session.session import Session
 
 PAGE_MAX = 160
 """Longest page, in characters."""
@@ -76,6 +76,23 @@ class RateLimit:
         return True
 
 
+class Peer(Protocol):
+    """Someone a page or a chat line can reach: a `Session` of this node, or a caller on
+    another node. Markup for them is made in their language (`text`)."""
+
+    node: int
+    caller: Caller
+    lang: str
+
+    def text(self, key: str, /, **values: object) -> str:
+        """A localised string in the peer's language."""
+        ...
+
+    def notify(self, markup: str) -> None:
+        """Show `markup` to the peer between their prompts."""
+        ...
+
+
 class Presence(ABC):
     """Who is on line and how to reach them."""
 
@@ -103,8 +120,29 @@ class Presence(ABC):
     def sysops(self) -> list[Session]:
         """Sessions of signed-in sysops."""
 
+    # The board-wide questions may need the database: they are coroutines, and on one
+    # node they are the questions above.
 
-PageRender = Callable[["Session", "Session", str], str]
+    async def who(self) -> list[Online]:
+        """Everyone on line on the board, by node (StoreError: database away)."""
+        return self.online()
+
+    async def send_page(
+        self, sender: Session, node: int, text: str, render: PageRender
+    ) -> PageResult:
+        """`page` to a node anywhere on the board (StoreError: database away)."""
+        return self.page(sender, node, text, render)
+
+    async def peer_at(self, node: int) -> Peer | None:
+        """Whoever is on `node`, on this node or another (StoreError: database away)."""
+        return self.session_at(node)
+
+    async def sysop_peers(self) -> list[Peer]:
+        """Signed-in sysops anywhere on the board (StoreError: database away)."""
+        return list(self.sysops())
+
+
+PageRender = Callable[["Session", Peer, str], str]
 """Makes the markup a page shows: (sender, target, text) -> markup in the target's language."""
 
 
@@ -118,7 +156,7 @@ class LocalPresence(Presence):
         self.clock = clock
         self.limit = RateLimit(PAGES_PER_MINUTE, 60.0, clock)
         self._refusing: weakref.WeakSet[Session] = weakref.WeakSet()
-        self.rooms: weakref.WeakKeyDictionary[Session, ChatRoom] = weakref.WeakKeyDictionary()
+        self.rooms: weakref.WeakKeyDictionary[Peer, ChatRoom] = weakref.WeakKeyDictionary()
         """The chat each session is in."""
 
     def online(self) -> list[Online]:
@@ -149,13 +187,21 @@ class LocalPresence(Presence):
     def pages_refused(self, session: Session) -> bool:
         return session in self._refusing
 
-    def page(self, sender: Session, node: int, text: str, render: PageRender) -> PageResult:
+    @staticmethod
+    def refusal(sender: Session, text: str) -> PageResult | None:
+        """Why a page cannot be sent whoever it is for, or None."""
         if sender.caller.is_guest:
             return PageResult.GUEST
         if not text.strip():
             return PageResult.EMPTY
         if len(text) > PAGE_MAX:
             return PageResult.TOO_LONG
+        return None
+
+    def page(self, sender: Session, node: int, text: str, render: PageRender) -> PageResult:
+        refused = self.refusal(sender, text)
+        if refused is not None:
+            return refused
         target = self.session_at(node)
         if target is None:
             return PageResult.NO_NODE
@@ -169,6 +215,16 @@ class LocalPresence(Presence):
         target.notify(render(sender, target, text))
         return PageResult.DELIVERED
 
+    def open_chat(self, room: ChatRoom, join: Callable[[], Awaitable[None]]) -> None:
+        """Bring the called side into the chat: `join` runs its side of the chat."""
+        if isinstance(room.caller, Session):
+            room.caller.break_in(join)
+
+    def interrupt(self, peer: Peer, stop: Callable[[], Awaitable[None]]) -> None:
+        """End `peer`'s side of a chat the other side left: `stop` runs in their task."""
+        if isinstance(peer, Session):
+            peer.break_in(stop)
+
 
 class ChatEnded(Exception):
     """Raised inside a chatting session's prompt when the other side ended the chat."""
@@ -178,13 +234,13 @@ class ChatEnded(Exception):
 class ChatRoom:
     """A sysop chat between two sessions; `open` until either side types /Q or leaves."""
 
-    sysop: Session
-    caller: Session
+    sysop: Peer
+    caller: Peer
     open: bool = True
-    inside: set[Session] = field(default_factory=set)
+    inside: set[Peer] = field(default_factory=set)
     """The sides whose chat loop is running."""
 
-    def other(self, session: Session) -> Session:
+    def other(self, session: Peer) -> Peer:
         """The other side of the chat."""
         return self.caller if session is self.sysop else self.sysop
 
@@ -193,11 +249,17 @@ _PRESENCE: dict[int, tuple[weakref.ref[object], LocalPresence]] = {}
 
 
 def presence_for(board: object, sessions: Iterable[Session]) -> LocalPresence:
-    """The presence of a board (one per board, made on first use, gone with the board)."""
+    """The presence of a board (one per board, made on first use or installed by the
+    cluster with `install_presence`, gone with the board)."""
     key = id(board)
     found = _PRESENCE.get(key)
     if found is not None and found[0]() is board:
         return found[1]
-    presence = LocalPresence(sessions)
+    return install_presence(board, LocalPresence(sessions))
+
+
+def install_presence(board: object, presence: LocalPresence) -> LocalPresence:
+    """Make `presence` the board's presence (several nodes: the cluster's)."""
+    key = id(board)
     _PRESENCE[key] = (weakref.ref(board, lambda _ref: _PRESENCE.pop(key, None)), presence)
     return presence

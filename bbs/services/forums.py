@@ -18,6 +18,7 @@ from bbs.forums.presence import (
     LocalPresence,
     Online,
     PageResult,
+    Peer,
     presence_for,
 )
 from bbs.menus.model import one_of
@@ -51,7 +52,7 @@ def _say(session: Session, tag: str, key: str, **values: object) -> Awaitable[No
     return session.send("{" + tag + "}" + escape(session.text(key, **values)) + "{/}\n")
 
 
-def _name(session: Session, name: str) -> str:
+def _name(session: Peer, name: str) -> str:
     """A caller's name as markup, "invité" for a guest."""
     return user_markup(name) if name else escape(session.text("who.guest"))
 
@@ -422,8 +423,14 @@ def who_markup(ctx: Context, online: list[Online]) -> str:
 
 
 async def who(ctx: Context, arg: str | None) -> None:
-    """Who is online on this node: node, caller, where, for how long."""
-    await page(ctx.session, who_markup(ctx, presence(ctx.board).online()))
+    """Who is online on the board: node, caller, where, for how long."""
+    try:
+        online = await presence(ctx.board).who()
+    except StoreError:
+        log.exception("who is online failed")
+        await _say(ctx.session, "err", "cluster.unavailable")
+        return
+    await page(ctx.session, who_markup(ctx, online))
 
 
 async def last_callers(ctx: Context, arg: str | None) -> None:
@@ -452,7 +459,7 @@ async def last_callers(ctx: Context, arg: str | None) -> None:
     await page(session, "\n".join(lines) + "\n")
 
 
-def page_markup(sender: Session, target: Session, text: str) -> str:
+def page_markup(sender: Session, target: Peer, text: str) -> str:
     """A page as the target sees it, in their language."""
     head = target.text("page.from", node=sender.node)
     return (
@@ -478,7 +485,12 @@ async def page_command(ctx: Context, argument: str) -> None:
     if not target.isdigit():
         await _say(session, "err", "page.usage")
         return
-    result = where.page(session, int(target), text.strip(), page_markup)
+    try:
+        result = await where.send_page(session, int(target), text.strip(), page_markup)
+    except StoreError:
+        log.exception("page failed")
+        await _say(session, "err", "cluster.unavailable")
+        return
     tag = "ok" if result is PageResult.DELIVERED else "err"
     await _say(session, tag, f"page.{result.value}", node=target, max=PAGE_MAX)
 
@@ -492,7 +504,7 @@ async def page_toggle(ctx: Context, arg: str | None) -> None:
     await _say(session, "ok", "page.refusing" if refuse else "page.accepting")
 
 
-def _chat_line(reader: Session, writer: Session, line: str) -> str:
+def _chat_line(reader: Peer, writer: Session, line: str) -> str:
     return "{em}" + _name(reader, writer.caller.name) + "{/}: " + user_markup(line) + "\n"
 
 
@@ -510,7 +522,7 @@ async def _end_chat(room: ChatRoom, leaver: Session, where: LocalPresence) -> No
         if other in room.inside:
             raise ChatEnded
 
-    other.break_in(stop)
+    where.interrupt(other, stop)
 
 
 async def chat_loop(session: Session, room: ChatRoom, where: LocalPresence) -> None:
@@ -553,7 +565,12 @@ async def chat_command(ctx: Context, argument: str) -> None:
     where = presence(ctx.board)
     arg = argument.strip()
     if not arg:
-        sysops = [s for s in where.sysops() if s is not session]
+        try:
+            sysops = [s for s in await where.sysop_peers() if s is not session]
+        except StoreError:
+            log.exception("finding the sysop failed")
+            await _say(session, "err", "cluster.unavailable")
+            return
         if not sysops:
             await _say(session, "warn", "chat.no_sysop")
             return
@@ -573,7 +590,12 @@ async def chat_command(ctx: Context, argument: str) -> None:
     if session.caller.role is not Role.SYSOP:
         await _say(session, "err", "chat.not_sysop")
         return
-    target = where.session_at(int(arg)) if arg.isdigit() else None
+    try:
+        target = await where.peer_at(int(arg)) if arg.isdigit() else None
+    except StoreError:
+        log.exception("finding the chat's node failed")
+        await _say(session, "err", "cluster.unavailable")
+        return
     if target is None:
         await _say(session, "err", "page.no_node", node=arg[:8])
         return
@@ -587,9 +609,10 @@ async def chat_command(ctx: Context, argument: str) -> None:
     where.rooms[session] = where.rooms[target] = room
 
     async def join() -> None:
-        await chat_loop(target, room, where)
+        if isinstance(target, Session):
+            await chat_loop(target, room, where)
 
-    target.break_in(join)
+    where.open_chat(room, join)
     await _say(session, "dim", "chat.waiting", node=target.node)
     await chat_loop(session, room, where)
 

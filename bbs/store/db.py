@@ -102,6 +102,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("connect_args", {}).setdefault("timeout", CONNECT_TIMEOUT_S)
+    # After a server restart or pg_terminate_backend, pooled connections are dead: a
+    # ping at checkout replaces them, so the first query after the outage works.
+    kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(full, **kwargs)
 
 

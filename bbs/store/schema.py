@@ -583,6 +583,9 @@ LIVE_TABLES: tuple[str, ...] = (
     "forum_read_mark",
     "forum_moderation",
     "last_caller",
+    # several nodes on one database (CLUSTER_TABLES below)
+    "cluster_node",
+    "live_session",
 )
 """Tables the board writes as it runs (never from `data/` by `bbs load`)."""
 
@@ -738,6 +741,49 @@ FORUM_TABLES: tuple[str, ...] = (
     "last_caller",
 )
 """Forum and presence tables: seeded by migration 0008, then written by the board."""
+
+
+# --- cluster: several nodes on one PostgreSQL (bbs.cluster), migration 0010 ---------
+# Run-time state only: which nodes are alive and who is on line on which node number.
+# Rows whose heartbeat is older than the expiry belong to a dead node and are reclaimed.
+
+
+class ClusterNodeRow(Base):
+    """A running `bbs serve` process, known by a random id chosen at start."""
+
+    __tablename__ = "cluster_node"
+
+    node_id: Mapped[str] = mapped_column(primary_key=True)
+    host: Mapped[str]
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    heartbeat: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class LiveSessionRow(Base):
+    """A caller on line: the board-wide node number they hold, on which process (`node_id`),
+    who (empty name and no account before sign-in or for a guest), where, since when.
+
+    `sid` names the session in bus messages: a node number is reused after a hang-up,
+    a sid never is."""
+
+    __tablename__ = "live_session"
+
+    node: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sid: Mapped[str] = mapped_column(unique=True)
+    node_id: Mapped[str] = mapped_column(index=True)
+    account_id: Mapped[int | None]
+    name: Mapped[str] = mapped_column(default="")
+    role: Mapped[str] = mapped_column(default="guest")
+    lang: Mapped[str] = mapped_column(default="fr")
+    location: Mapped[str] = mapped_column(default="")
+    refuses_pages: Mapped[bool] = mapped_column(default=False)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    heartbeat: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+CLUSTER_TABLES: tuple[str, ...] = ("cluster_node", "live_session")
+"""Run-time tables of the node registry (`bbs.cluster.registry`)."""
 
 
 SEARCH_INDEX_TABLE = "library_fts"

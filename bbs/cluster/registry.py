@@ -1,0 +1,336 @@
+"""The node registry: running processes and the callers on line, in the database.
+
+Node numbers are unique across the board: a caller's number is a row of
+`live_session`, taken at connection and deleted at hang-up. Each process refreshes
+the heartbeat of its rows; rows whose heartbeat is older than the expiry belong to a
+process that died without cleaning up, and any node reclaims them. Where a caller is
+and who they are follow with a delay (at most one write per session every few
+seconds), never at each keystroke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bbs.store.db import StoreError, transaction
+
+if TYPE_CHECKING:
+    from bbs.session.session import Session
+
+log = logging.getLogger(__name__)
+
+ALLOCATE_TIMEOUT = 3.0
+"""Seconds a new caller waits for a node number before getting a provisional one."""
+FALLBACK_FIRST = 1000
+"""Provisional numbers (database away at connection) start here, clear of real ones."""
+MIN_WRITE_INTERVAL = 2.0
+"""Least seconds between two writes of one session's row (where they are, who)."""
+
+State = tuple[int | None, str, str, str, str, bool]
+"""What a session's row says: account id, name, role, language, where, refuses pages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A caller on line somewhere on the board, as the database knows them."""
+
+    node: int
+    sid: str
+    node_id: str
+    account_id: int | None
+    name: str
+    role: str
+    lang: str
+    where: str
+    refuses_pages: bool
+    seconds: float
+
+
+_COLUMNS = (
+    "node, sid, node_id, account_id, name, role, lang, location, refuses_pages,"
+    " EXTRACT(EPOCH FROM now() - since) AS seconds"
+)
+_FRESH = "heartbeat >= now() - make_interval(secs => :expiry)"
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(
+        node=row.node,
+        sid=row.sid,
+        node_id=row.node_id,
+        account_id=row.account_id,
+        name=row.name,
+        role=row.role,
+        lang=row.lang,
+        where=row.location,
+        refuses_pages=row.refuses_pages,
+        seconds=max(0.0, float(row.seconds)),
+    )
+
+
+class Registry:
+    """This process's rows in `cluster_node` and `live_session`."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, expiry: float, state: Callable[[Session], State]
+    ) -> None:
+        self.engine = engine
+        self.expiry = float(expiry)
+        self.state = state
+        self.node_id = secrets.token_hex(8)
+        """This process's id in the tables (random: a restarted process is a new node)."""
+        self._pending: dict[int, str] = {}
+        self._sid: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
+        self._by_sid: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
+        self._written: weakref.WeakKeyDictionary[Session, State] = weakref.WeakKeyDictionary()
+        self._written_at: weakref.WeakKeyDictionary[Session, float] = weakref.WeakKeyDictionary()
+        self._provisional: weakref.WeakSet[Session] = weakref.WeakSet()
+
+    # ----------------------------------------------------------------- sessions
+
+    def sid(self, session: Session) -> str | None:
+        """The session's id in the tables and on the bus (None: not registered)."""
+        return self._sid.get(session)
+
+    def session(self, sid: str) -> Session | None:
+        """This node's session with that id, if it is still on line."""
+        return self._by_sid.get(sid)
+
+    async def allocate(self, local: Iterable[int]) -> int:
+        """A node number for a new caller: the smallest free on the board, or (database
+        away) a provisional one above `FALLBACK_FIRST`, made real when it comes back."""
+        sid = secrets.token_hex(8)
+        try:
+            async with asyncio.timeout(ALLOCATE_TIMEOUT):
+                number = await self._insert(sid)
+        except (StoreError, TimeoutError) as e:
+            taken = set(local) | set(self._pending)
+            number = next(
+                n for n in range(FALLBACK_FIRST, FALLBACK_FIRST + len(taken) + 1) if n not in taken
+            )
+            log.warning("event=node_provisional node=%d error=%s", number, e or "timeout")
+            self._pending[number] = ""
+            return number
+        self._pending[number] = sid
+        return number
+
+    async def _insert(self, sid: str) -> int:
+        while True:
+            async with transaction(self.engine, write=True, store_lock=False) as conn:
+                await conn.execute(
+                    text(f"DELETE FROM live_session WHERE NOT ({_FRESH})"), {"expiry": self.expiry}
+                )
+                number = await conn.scalar(
+                    text(
+                        "INSERT INTO live_session (node, sid, node_id, account_id, name, role,"
+                        " lang, location, refuses_pages, since, heartbeat)"
+                        " SELECT n, :sid, :node_id, NULL, '', 'guest', 'fr', '', false,"
+                        " now(), now()"
+                        " FROM generate_series(1, (SELECT count(*) FROM live_session) + 1) AS n"
+                        " WHERE NOT EXISTS (SELECT 1 FROM live_session s WHERE s.node = n)"
+                        " ORDER BY n LIMIT 1"
+                        " ON CONFLICT (node) DO NOTHING RETURNING node"
+                    ),
+                    {"sid": sid, "node_id": self.node_id},
+                )
+            if number is not None:
+                return int(number)
+            # Another node took the same number at the same moment: try the next one.
+
+    def bind(self, session: Session) -> None:
+        """Attach the row allocated for `session.node` to the session."""
+        sid = self._pending.pop(session.node, "")
+        if sid:
+            self._sid[session] = sid
+            self._by_sid[sid] = session
+        else:
+            self._provisional.add(session)
+
+    async def release(self, session: Session) -> str | None:
+        """Delete the session's row (it hung up); its sid, or None when it had none."""
+        sid = self._sid.pop(session, None)
+        self._provisional.discard(session)
+        if sid is None:
+            return None
+        self._by_sid.pop(sid, None)
+        try:
+            async with transaction(self.engine, write=True, store_lock=False) as conn:
+                await conn.execute(text("DELETE FROM live_session WHERE sid = :sid"), {"sid": sid})
+        except StoreError as e:
+            # The heartbeat deletes rows of this node that no session holds any more.
+            log.warning("event=node_release_failed node=%d error=%s", session.node, e)
+        return sid
+
+    # ----------------------------------------------------------------- upkeep
+
+    async def register_node(self) -> None:
+        """Record this process (and forget processes long dead)."""
+        async with transaction(self.engine, write=True, store_lock=False) as conn:
+            await conn.execute(
+                text(f"DELETE FROM cluster_node WHERE NOT ({_FRESH})"), {"expiry": self.expiry}
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO cluster_node (node_id, host, pid, started_at, heartbeat)"
+                    " VALUES (:node_id, :host, :pid, now(), now())"
+                    " ON CONFLICT (node_id) DO UPDATE SET heartbeat = now()"
+                ),
+                {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid()},
+            )
+
+    async def unregister_node(self) -> None:
+        """Remove this process and every caller row it holds (clean shutdown)."""
+        async with transaction(self.engine, write=True, store_lock=False) as conn:
+            params = {"node_id": self.node_id}
+            await conn.execute(text("DELETE FROM live_session WHERE node_id = :node_id"), params)
+            await conn.execute(text("DELETE FROM cluster_node WHERE node_id = :node_id"), params)
+
+    async def heartbeat(self, sessions: Iterable[Session]) -> None:
+        """Refresh this node's rows, drop rows no session holds, and register again
+        what the database lost (an outage longer than the expiry, provisional numbers)."""
+        sids = list(self._sid.values())
+        async with transaction(self.engine, write=True, store_lock=False) as conn:
+            params: dict[str, Any] = {"node_id": self.node_id, "sids": sids}
+            refreshed = await conn.execute(
+                text(
+                    "UPDATE live_session SET heartbeat = now()"
+                    " WHERE node_id = :node_id AND sid = ANY(:sids)"
+                ),
+                params,
+            )
+            await conn.execute(
+                text(
+                    "DELETE FROM live_session WHERE node_id = :node_id AND NOT (sid = ANY(:sids))"
+                ),
+                params,
+            )
+            node = await conn.execute(
+                text("UPDATE cluster_node SET heartbeat = now() WHERE node_id = :node_id"),
+                {"node_id": self.node_id},
+            )
+        if node.rowcount == 0:
+            await self.register_node()
+        if refreshed.rowcount < len(sids) or len(self._provisional):
+            await self.reregister(sessions)
+
+    async def reregister(self, sessions: Iterable[Session]) -> None:
+        """Write every live session's row again (after an outage); a session whose number
+        another node took meanwhile, or whose number was provisional, gets a new one."""
+        for session in list(sessions):
+            sid = self._sid.get(session)
+            if sid is None:
+                if session not in self._provisional:
+                    continue
+                sid = secrets.token_hex(8)
+            account, name, role, lang, where, refuses = self.state(session)
+            values = {
+                "node": session.node,
+                "sid": sid,
+                "node_id": self.node_id,
+                "account_id": account,
+                "name": name,
+                "role": role,
+                "lang": lang,
+                "location": where,
+                "refuses": refuses,
+            }
+            kept = None
+            if session.node < FALLBACK_FIRST:
+                async with transaction(self.engine, write=True, store_lock=False) as conn:
+                    kept = await conn.scalar(
+                        text(
+                            "INSERT INTO live_session (node, sid, node_id, account_id, name,"
+                            " role, lang, location, refuses_pages, since, heartbeat)"
+                            " VALUES (:node, :sid, :node_id, :account_id, :name, :role, :lang,"
+                            " :location, :refuses, now(), now())"
+                            " ON CONFLICT (node) DO UPDATE SET heartbeat = now()"
+                            " WHERE live_session.sid = excluded.sid RETURNING node"
+                        ),
+                        values,
+                    )
+            if kept is None:
+                old = session.node
+                number = await self._insert(sid)
+                session.node = number
+                self._written.pop(session, None)
+                log.warning("event=node_renumbered old=%d node=%d", old, number)
+            self._provisional.discard(session)
+            self._sid[session] = sid
+            self._by_sid[sid] = session
+
+    async def flush(self, sessions: Iterable[Session]) -> int:
+        """Write the rows of sessions whose state changed, each at most once every
+        `MIN_WRITE_INTERVAL` seconds; how many were written."""
+        now = time.monotonic()
+        rows: list[dict[str, Any]] = []
+        for session in list(sessions):
+            sid = self._sid.get(session)
+            if sid is None:
+                continue
+            state = self.state(session)
+            if self._written.get(session) == state:
+                continue
+            if now - self._written_at.get(session, 0.0) < MIN_WRITE_INTERVAL:
+                continue
+            account, name, role, lang, where, refuses = state
+            rows.append(
+                {
+                    "sid": sid,
+                    "account_id": account,
+                    "name": name,
+                    "role": role,
+                    "lang": lang,
+                    "location": where,
+                    "refuses": refuses,
+                }
+            )
+            self._written[session] = state
+            self._written_at[session] = now
+        if rows:
+            async with transaction(self.engine, write=True, store_lock=False) as conn:
+                await conn.execute(
+                    text(
+                        "UPDATE live_session SET account_id = :account_id, name = :name,"
+                        " role = :role, lang = :lang, location = :location,"
+                        " refuses_pages = :refuses WHERE sid = :sid"
+                    ),
+                    rows,
+                )
+        return len(rows)
+
+    def forget_written(self) -> None:
+        """After a failed write, write every row again at the next flush."""
+        self._written.clear()
+
+    # ----------------------------------------------------------------- reading
+
+    async def roster(self) -> list[Entry]:
+        """Every caller on line on the board, by node number."""
+        async with transaction(self.engine, write=False) as conn:
+            result = await conn.execute(
+                text(f"SELECT {_COLUMNS} FROM live_session WHERE {_FRESH} ORDER BY node"),
+                {"expiry": self.expiry},
+            )
+            return [_entry(row) for row in result]
+
+    async def entry_at(self, node: int) -> Entry | None:
+        """Who is on `node`, anywhere on the board."""
+        async with transaction(self.engine, write=False) as conn:
+            result = await conn.execute(
+                text(f"SELECT {_COLUMNS} FROM live_session WHERE node = :node AND {_FRESH}"),
+                {"node": node, "expiry": self.expiry},
+            )
+            row = result.first()
+            return None if row is None else _entry(row)
