@@ -8,7 +8,10 @@ test once on each backend, and `store_url`, the same with the schema created.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+import shutil
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +66,36 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture
-async def store_url(db_url: str) -> AsyncIterator[str]:
-    """A `db_url` database with the board's schema, upgraded to head, and no data."""
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    """The name of a PostgreSQL database migrated to head once, copied by `store_url`."""
     from bbs.store.migrate import upgrade
 
-    await asyncio.wait_for(upgrade(db_url), 60)
-    yield db_url
+    url = pg_server.create_database()
+    asyncio.run(asyncio.wait_for(upgrade(url), 60))
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once, copied by `store_url`."""
+    from bbs.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "head.db"
+    asyncio.run(asyncio.wait_for(upgrade(f"sqlite:///{path}"), 60))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, db_url: str) -> str:
+    """A `db_url` database with the board's schema at head and no data (a copy of a
+    database migrated once per test session: migrating each one took most of the time)."""
+    if db_url.startswith("sqlite:///"):
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        server.refill_database(db_url, request.getfixturevalue("pg_template"))
+    return db_url

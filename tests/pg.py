@@ -101,6 +101,13 @@ class PgServer:
         self._client("createdb", name)
         return self.url(name)
 
+    def refill_database(self, url: str, template: str) -> None:
+        """Make the database of `url` a fresh copy of the database `template` (which
+        nobody may be connected to), under the same name."""
+        name = url.rsplit("/", 1)[1]
+        self._client("dropdb", "--force", "--if-exists", name)
+        self._client("createdb", "-T", template, name)
+
     def drop_database(self, url: str) -> None:
         """Drop a database made by `create_database`, closing what still uses it."""
         name = url.rsplit("/", 1)[1]
