@@ -51,12 +51,33 @@ async def echo_shell(reader: Any, writer: Any) -> None:
         writer.close()
 
 
-async def serve(host: str, port: int, connect_maxwait: float) -> None:
-    """Serve until SIGTERM/SIGINT."""
+async def key_echo_shell(reader: Any, writer: Any) -> None:
+    """Greet, then send every byte back as it comes, an Enter as CR LF and the prompt.
+
+    The character-at-a-time counterpart of `echo_shell`, for timing single keystrokes
+    against the board's line editor (bench/scale.py).
+    """
+    writer.write(GREETING + PROMPT)
+    try:
+        while True:
+            data: bytes = await reader.read(256)
+            if not data:
+                break
+            data = data.replace(b"\r\n", b"\r").replace(b"\r\x00", b"\r").replace(b"\n", b"")
+            writer.write(data.replace(b"\r", b"\r\n" + PROMPT))
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(host: str, port: int, connect_maxwait: float, keys: bool = False) -> None:
+    """Serve until SIGTERM/SIGINT (`keys`: echo every byte, not every line)."""
     server = await telnetlib3.create_server(
         host=host,
         port=port,
-        shell=echo_shell,
+        shell=key_echo_shell if keys else echo_shell,
         encoding=False,
         connect_maxwait=connect_maxwait,
         timeout=0,
@@ -80,10 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = any free port (printed)")
     parser.add_argument("--connect-maxwait", type=float, default=2.0)
+    parser.add_argument("--keys", action="store_true", help="echo every byte as it comes")
     args = parser.parse_args(argv)
     raise_nofile()
     try:
-        asyncio.run(serve(args.host, args.port, args.connect_maxwait))
+        asyncio.run(serve(args.host, args.port, args.connect_maxwait, args.keys))
     except KeyboardInterrupt:
         return 130
     return 0

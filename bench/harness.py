@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import procs, report
+from bench import procs, report, scale
 from bench import transfers as xfer
 from bench.callers import Markers, Spec
 from bench.echo_server import raise_nofile
@@ -62,6 +62,8 @@ class Options:
     probe: bool
     transfers: xfer.Settings | None = None
     """What the transfer part does; None when it is not run."""
+    scale: scale.Settings | None = None
+    """What the 10 000-caller part does; None when it is not run."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,7 @@ class Options:
             "settle": self.settle,
             "probe": self.probe,
             "transfers": self.transfers.as_dict() if self.transfers else None,
+            "scale": self.scale.as_dict() if self.scale else None,
         }
 
 
@@ -91,8 +94,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--quick", action="store_true", help="N=50 only, short think time")
     parser.add_argument(
         "--only",
-        choices=("echo", "board", "transfers"),
-        help="run one server's load cases only, or the transfers only",
+        choices=("echo", "board", "transfers", "scale"),
+        help="run one server's load cases only, or the transfers, or the 10 000-caller table",
     )
     parser.add_argument("--rounds", type=int, help="searches per caller (default 5; quick 3)")
     parser.add_argument(
@@ -140,6 +143,20 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     group.add_argument(
         "--xfer-limit", type=float, default=300.0, help="seconds one transfer may take in all"
     )
+    group = parser.add_argument_group("10 000 callers (--only scale)")
+    group.add_argument("--scale-n", type=int, help="callers idle at a menu (10000; quick 200)")
+    group.add_argument("--scale-active", type=int, help="of them typing (1000; quick 20)")
+    group.add_argument("--scale-seconds", type=float, help="how long they type (60; quick 5)")
+    group.add_argument(
+        "--scale-rate", type=float, default=500.0, help="callers arriving per second (500)"
+    )
+    group.add_argument(
+        "--scale-inflight", type=int, default=64, help="callers on their way at once (64)"
+    )
+    group.add_argument("--scale-procs", type=int, default=4, help="driver processes (4)")
+    group.add_argument(
+        "--scale-servers", default="echo,board", help="among echo,board (default both)"
+    )
     args = parser.parse_args(argv)
     try:
         sizes = (50,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -166,9 +183,29 @@ def parse_args(argv: Sequence[str] | None) -> Options:
             limit=args.xfer_limit,
             probe=not args.no_probe,
         )
+    big: scale.Settings | None = None
+    if args.only in (None, "scale"):
+        chosen = tuple(x.strip() for x in args.scale_servers.split(",") if x.strip())
+        if not chosen or set(chosen) - {"echo", "board"}:
+            parser.error("--scale-servers takes echo, board or both")
+        n = args.scale_n or (200 if args.quick else 10_000)
+        big = scale.Settings(
+            n=n,
+            active=min(n, args.scale_active if args.scale_active is not None else n // 10),
+            seconds=args.scale_seconds or (5.0 if args.quick else 60.0),
+            rate=args.scale_rate,
+            inflight=args.scale_inflight,
+            procs=max(1, args.scale_procs),
+            timeout=max(args.timeout, 30.0),
+            servers=chosen,
+            probe=not args.no_probe,
+            seed=args.seed,
+            word=args.word,
+            go=args.go,
+        )
     servers: tuple[str, ...] = ("echo", "board")
     if args.only:
-        servers = () if args.only == "transfers" else (args.only,)
+        servers = () if args.only in ("transfers", "scale") else (args.only,)
     return Options(
         sizes=sizes,
         servers=servers,
@@ -184,6 +221,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         strict=args.strict,
         probe=not args.no_probe,
         transfers=transfers,
+        scale=big,
     )
 
 
@@ -456,7 +494,11 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
 
 
 async def run(
-    opts: Options, cases: list[dict[str, Any]], notes: list[str], transfers: dict[str, Any]
+    opts: Options,
+    cases: list[dict[str, Any]],
+    notes: list[str],
+    transfers: dict[str, Any],
+    big: dict[str, Any] | None = None,
 ) -> None:
     """Every case in turn, then the transfers; results appended to `cases` (filled into
     `transfers`) as they come.
@@ -495,6 +537,8 @@ async def run(
     notes.extend(sorted(marker_notes))
     if opts.transfers is not None:
         await xfer.run(opts.transfers, logdir, transfers)
+    if opts.scale is not None and big is not None:
+        await scale.run(opts.scale, logdir, big)
 
 
 def _progress(case: dict[str, Any]) -> None:
@@ -519,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases: list[dict[str, Any]] = []
     notes: list[str] = []
     transfers: dict[str, Any] = {}
+    big: dict[str, Any] = {}
     interrupted = False
 
     def on_term(signum: int, frame: object) -> None:
@@ -528,7 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C must reach us even when started from a shell that ignores SIGINT (background job).
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        asyncio.run(run(opts, cases, notes, transfers))
+        asyncio.run(run(opts, cases, notes, transfers, big))
     except KeyboardInterrupt:
         interrupted = True
         notes.append("interrupted: results are partial")
@@ -539,6 +584,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
     ran_transfers = transfers if opts.transfers is not None and transfers else None
+    ran_scale = big if opts.scale is not None and big else None
+    if ran_scale is not None and interrupted:
+        ran_scale["interrupted"] = True
     report.write_json(
         opts.json_path,
         cases,
@@ -548,18 +596,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes,
         interrupted,
         transfers=ran_transfers,
+        scale=ran_scale,
     )
     if opts.servers:
         print(report.render(cases, opts.sizes, opts.servers, opts.as_dict(), notes))
     if ran_transfers is not None:
         print(("\n" if opts.servers else "") + report.render_transfers(ran_transfers))
+    if ran_scale is not None:
+        print(("\n" if opts.servers or ran_transfers else "") + report.render_scale(ran_scale))
     print(f"\nresults written to {opts.json_path}", flush=True)
     if interrupted:
         return 130
     if any(c.get("error") for c in cases) or (ran_transfers or {}).get("error"):
         return 1
+    if any(r.get("error") for r in (ran_scale or {}).get("rows") or []):
+        return 1
     judged = report.verdicts(cases, opts.sizes, opts.servers) if opts.servers else []
     if ran_transfers is not None:
         judged += report.transfer_verdicts(ran_transfers)
+    if ran_scale is not None:
+        judged += report.scale_verdicts(ran_scale)
     missed = any(v.verdict == "MISS" for v in judged)
     return 1 if opts.strict and missed else 0

@@ -25,6 +25,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 PERIOD = 0.01
+MAX_LAG_SAMPLES = 200_000
+"""Lag samples kept between resets for the percentiles (half an hour of 10 ms ticks)."""
+
+
+def _pct(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (0 for none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = int(-(-len(ordered) * pct // 100))
+    return ordered[max(1, min(len(ordered), rank)) - 1]
 
 
 class Probe:
@@ -39,6 +50,9 @@ class Probe:
         self.since = time.monotonic()
         self.lag_max = 0.0
         self.lag_over = {10: 0, 50: 0, 250: 0}
+        self.lags: list[float] = []
+        self.stalls: dict[str, int] = {}
+        """Where the main thread was, sampled every 50 ms while the loop was stalled."""
         # generation -> [count, wall total, wall max, CPU total, CPU max] (seconds)
         self.gc: dict[int, list[float]] = {g: [0, 0.0, 0.0, 0.0, 0.0] for g in (0, 1, 2)}
 
@@ -58,6 +72,8 @@ class Probe:
 
     def on_lag(self, lag: float) -> None:
         self.lag_max = max(self.lag_max, lag)
+        if len(self.lags) < MAX_LAG_SAMPLES:
+            self.lags.append(lag)
         for ms in self.lag_over:
             if lag * 1000 > ms:
                 self.lag_over[ms] += 1
@@ -66,6 +82,9 @@ class Probe:
         return {
             "seconds": time.monotonic() - self.since,
             "loop_lag_max_ms": self.lag_max * 1000,
+            "loop_lag_samples": len(self.lags),
+            "loop_lag_p50_ms": _pct(self.lags, 50) * 1000,
+            "loop_lag_p99_ms": _pct(self.lags, 99) * 1000,
             "loop_lag_over_ms": {str(k): v for k, v in self.lag_over.items()},
             "gc": {
                 str(gen): {
@@ -77,6 +96,7 @@ class Probe:
                 }
                 for gen, (c, t, m, ct, cm) in self.gc.items()
             },
+            "stall_samples": sorted(self.stalls.items(), key=lambda kv: -kv[1])[:8],
             "gc_frozen": gc.get_freeze_count(),
             "gc_tracked": len(gc.get_objects()),
         }
@@ -85,11 +105,41 @@ class Probe:
 PROBE = Probe()
 
 
+STALL = 0.2
+"""A loop that has not ticked for this long is stalled: the watchdog notes where it is."""
+_last_tick = [time.perf_counter()]
+
+
 async def _lag_task() -> None:
     while True:
         before = time.perf_counter()
+        _last_tick[0] = before
         await asyncio.sleep(PERIOD)
         PROBE.on_lag(max(0.0, time.perf_counter() - before - PERIOD))
+        _last_tick[0] = time.perf_counter()
+
+
+def _where(frame: Any) -> str:
+    """The innermost frames of a stack, outermost first, as ``file:line func`` parts."""
+    parts: list[str] = []
+    while frame is not None and len(parts) < 6:
+        code = frame.f_code
+        name = code.co_filename.rsplit("/", 2)
+        parts.append(f"{'/'.join(name[-2:])}:{frame.f_lineno} {code.co_name}")
+        frame = frame.f_back
+    return " < ".join(parts)
+
+
+def _watchdog(main_id: int) -> None:
+    """A thread sampling the main thread's stack while its loop is stalled (every 50 ms)."""
+    while True:
+        time.sleep(0.05)
+        if time.perf_counter() - _last_tick[0] < STALL:
+            continue
+        frame = sys._current_frames().get(main_id)
+        if frame is not None:
+            key = _where(frame)
+            PROBE.stalls[key] = PROBE.stalls.get(key, 0) + 1
 
 
 def _wrap_asyncio_run() -> None:
@@ -129,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGUSR1, _reset)
     signal.signal(signal.SIGUSR2, _dump)
     _wrap_asyncio_run()
+    import threading
+
+    main_id = threading.get_ident()
+    threading.Thread(target=_watchdog, args=(main_id,), daemon=True, name="stall-watchdog").start()
     if args[0] == "board":
         from bbs.cli import main as bbs_main
 

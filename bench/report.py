@@ -328,6 +328,7 @@ def write_json(
     notes: Sequence[str],
     interrupted: bool = False,
     transfers: dict[str, Any] | None = None,
+    scale: dict[str, Any] | None = None,
 ) -> None:
     """The record of this run, into `path`.
 
@@ -366,6 +367,17 @@ def write_json(
                 for v in transfer_verdicts(transfers)
             ],
             "notes": transfer_problems(transfers),
+        }
+    if scale is not None:
+        record["scale"] = {
+            **scale,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "targets": [
+                {"target": v.target, "measured": v.figure, "verdict": v.verdict}
+                for v in scale_verdicts(scale)
+            ],
+            "problems": scale_problems(scale),
         }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -624,6 +636,186 @@ def render_transfers(record: dict[str, Any]) -> str:
         ]
     parts += ["", legend, "", verdict_table(transfer_verdicts(record))]
     found = transfer_problems(record)
+    if found:
+        parts += ["", "Notes:", *(f"- {p}" for p in found)]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- 10 000 callers
+
+SCALE_KEY_P99_MS = 250.0
+"""Keystroke p99 of the typing callers with everybody else idle at a menu."""
+
+
+def _pmm(figures: dict[str, Any] | None, fmt: str = ".1f") -> str:
+    """``p50 / p99 / max`` of a latency summary, or ``-``."""
+    if not figures or not figures.get("count", 1):
+        return "-"
+    return " / ".join(_num(figures.get(k), fmt) for k in ("p50_ms", "p99_ms", "max_ms"))
+
+
+def _lag(probe: dict[str, Any] | None) -> str:
+    if not probe:
+        return "-"
+    keys = ("loop_lag_p50_ms", "loop_lag_p99_ms", "loop_lag_max_ms")
+    return " / ".join(_num(probe.get(k)) for k in keys)
+
+
+def scale_table(record: dict[str, Any]) -> str:
+    """One line per server: arrival, memory per idle caller, keystrokes, the loop's lag."""
+    header = [
+        "server",
+        "idle/N",
+        "typing",
+        "conn/s",
+        "RSS/caller KiB",
+        "key p50/p99/max ms",
+        "Enter p50/p99/max ms",
+        "loop lag p50/p99/max ms",
+        "arrival lag max ms",
+        "srv CPU",
+    ]
+    rows: list[list[str]] = []
+    for row in record.get("rows") or []:
+        if row.get("error"):
+            rows.append([row["server"], "not run", *["-"] * (len(header) - 2)])
+            continue
+        typing = row.get("typing") or {}
+        arrival = row.get("probe_arrival") or {}
+        rows.append(
+            [
+                row["server"],
+                f"{row.get('idle', 0)}/{row['n']}",
+                f"{typing.get('active', 0)}",
+                _num(row["connect"].get("per_second"), ".0f"),
+                _num(row.get("rss_per_caller_kib")),
+                _pmm(typing.get("keys")),
+                _pmm(typing.get("screens")),
+                _lag(row.get("probe_active")),
+                _num(arrival.get("loop_lag_max_ms")),
+                f"{row.get('active_cpu_share', 0) * 100:.0f}%",
+            ]
+        )
+    return table(rows, header, right=set(range(1, len(header))))
+
+
+def scale_problems(record: dict[str, Any]) -> list[str]:
+    """Failed callers, dropped idle callers, server errors and exits, driver lag."""
+    out: list[str] = list(record.get("notes") or [])
+    for row in record.get("rows") or []:
+        name = row["server"]
+        if row.get("error"):
+            out.append(f"{name}: not run: {row['error']}")
+            continue
+        for label, failures in (
+            ("arrival", row["connect"]["failures"]),
+            ("typing", (row.get("typing") or {}).get("failures") or {}),
+        ):
+            if failures.get("count"):
+                out.append(
+                    f"{name}: {failures['count']} caller(s) failed by the end of {label}: "
+                    + "; ".join(failures.get("reasons") or [])
+                )
+        typing = row.get("typing") or {}
+        if typing.get("idle_total") and typing["idle_still_connected"] < typing["idle_total"]:
+            lost = typing["idle_total"] - typing["idle_still_connected"]
+            out.append(f"{name}: {lost} idle caller(s) were disconnected during the typing")
+        for phase in ("arrival", "active"):
+            other = row.get(f"{phase}_other_cpu_share") or 0.0
+            if other > 0.25:
+                out.append(
+                    f"{name}: other processes used {other * 100:.0f}% of a CPU during the "
+                    f"{'arrival' if phase == 'arrival' else 'typing'} (noise: a shared machine)"
+                )
+        lag = max(row["connect"].get("client_lag_max_ms", 0), typing.get("client_lag_max_ms", 0))
+        if lag > 50:
+            out.append(f"{name}: the drivers' own loop lag reached {lag:.0f} ms (a latency floor)")
+        log = row.get("server_log") or {}
+        if log.get("errors"):
+            out.append(f"{name}: the server logged {log['errors']} error/warning line(s), e.g.")
+            out += [f"    {line}" for line in log.get("examples") or []]
+        if row.get("server_exit") is not None:
+            out.append(f"{name}: the server exited during the run ({row['server_exit']})")
+    return out
+
+
+def scale_verdicts(record: dict[str, Any]) -> list[Verdict]:
+    """Every caller served and the board's keystroke p99, beside the reference."""
+    board = next((r for r in record.get("rows") or [] if r["server"] == "board"), None)
+    if not board or board.get("error"):
+        why = (board or {}).get("error", "not run")
+        return [Verdict("board carries N idle + A typing callers", str(why)[:60], "MISS")]
+    typing = board.get("typing") or {}
+    failed = board["connect"]["failures"]["count"] + (typing.get("failures") or {}).get("count", 0)
+    served = f"{board['idle']}/{board['n']} idle, {failed} failed"
+    keys = typing.get("keys") or {}
+    return [
+        Verdict(
+            "every caller served, the board alive",
+            served,
+            "PASS" if not failed and board.get("server_exit") is None else "MISS",
+        ),
+        Verdict(
+            f"key p99 < {SCALE_KEY_P99_MS:g} ms with everybody connected",
+            f"{_num(keys.get('p99_ms'))} ms",
+            "PASS" if keys.get("count") and keys["p99_ms"] < SCALE_KEY_P99_MS else "MISS",
+        ),
+    ]
+
+
+def render_scale(record: dict[str, Any]) -> str:
+    """The printed 10 000-caller report."""
+    s = record.get("settings") or {}
+    info = machine()
+    head = (
+        f"One node, {s.get('n')} callers idle at a menu, {s.get('active')} of them typing "
+        f"(a key every {s.get('gap_min'):g}-{s.get('gap_max'):g} s: {s.get('go')}, a "
+        f"directory search, back) for {s.get('seconds'):g} s\n"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {info['uname'].split()[0]} "
+        f"{platform.machine()}, {info['cpus']} CPUs, Python {info['python']}; "
+        f"{s.get('procs')} driver processes, arrivals at up to {s.get('rate'):g}/s"
+    )
+    legend = (
+        "conn/s: callers idle at the main menu (echo: its prompt) / first connect -> last one\n"
+        "there (board: welcome, Enter, INVITE at the sign-in prompt, the menu).\n"
+        "RSS/caller: (server VmRSS with everybody idle - before the arrival) / idle callers.\n"
+        "key: a typed key -> its echo; Enter: Enter -> the completed screen (directory prompt,\n"
+        "search results, main menu; echo: its prompt). Typing callers only.\n"
+        "loop lag: inside the server, how late a 10 ms sleep wakes up, during the typing;\n"
+        "arrival lag: the same, worst case while callers arrived. srv CPU: the server's CPU\n"
+        "time during the typing / wall time (100% = one core)."
+    )
+    parts = [head, "", scale_table(record), "", legend]
+    rows = [r for r in record.get("rows") or [] if not r.get("error")]
+    if rows:
+        detail = []
+        for r in rows:
+            t = r.get("typing") or {}
+            by = t.get("by_screen") or {}
+            detail.append(
+                f"{r['server']}: {t.get('keys', {}).get('count', 0)} keys "
+                f"({t.get('keys_per_second', 0):.0f}/s), arrival p50/p99/max "
+                f"{_pmm(r['connect'].get('arrival'), '.0f')} ms; Enter after GO "
+                f"{_pmm(by.get('go'))}, search {_pmm(by.get('search'))}, back "
+                f"{_pmm(by.get('back'))} ms; server CPU per arrival "
+                f"{_num(r.get('arrival_cpu_ms_per_caller'), '.2f')} ms; "
+                f"RSS {r.get('rss_before_kib', 0) / 1024:.0f} -> "
+                f"{r.get('rss_idle_kib', 0) / 1024:.0f} MiB; drivers' CPU "
+                f"{r.get('drivers_cpu_share', 0) * 100:.0f}%"
+            )
+        parts += ["", *detail]
+    for r in rows:
+        for phase in ("arrival", "active"):
+            stalls = (r.get(f"probe_{phase}") or {}).get("stall_samples") or []
+            if stalls:
+                parts += [
+                    "",
+                    f"{r['server']}: where its loop was when stalled over 200 ms "
+                    f"({phase}; samples every 50 ms):",
+                ]
+                parts += [f"  {count:5d}  {where}" for where, count in stalls[:4]]
+    parts += ["", verdict_table(scale_verdicts(record))]
+    found = scale_problems(record)
     if found:
         parts += ["", "Notes:", *(f"- {p}" for p in found)]
     return "\n".join(parts)
