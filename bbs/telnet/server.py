@@ -103,7 +103,9 @@ class BoardWriter(TelnetWriter):
         if self.remote_option.enabled(opt):
             return
         refused = self._refused("_refused_will")
-        if not self._change(opt) or opt in refused:
+        # A request already refused is not a change: no answer, and only the command budget
+        # counts it.
+        if opt in refused or not self._change(opt):
             return
         super().handle_will(opt)
         if not self.remote_option.enabled(opt):
@@ -125,7 +127,7 @@ class BoardWriter(TelnetWriter):
         if self.local_option.enabled(opt):
             return True
         refused = self._refused("_refused_do")
-        if not self._change(opt) or opt in refused:
+        if opt in refused or not self._change(opt):
             return False
         agreed = bool(super().handle_do(opt))
         if not agreed:

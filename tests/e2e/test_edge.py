@@ -8,7 +8,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,3 +233,221 @@ async def test_the_grace_ends_with_sign_in(base: Config) -> None:
             await line.expect("Votre choix")
         finally:
             line.close()
+
+
+# ---------------------------------------------------------------- telnet abuse
+
+
+async def test_a_subnegotiation_without_end_closes_the_line(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(replace(base, max_subnegotiation=1024)) as config:
+        bystander = await guest(config.port)
+        try:
+            for payload in (b"A" * 8192, b"\xff\xff" * 4096):  # also IAC IAC pairs inside
+                reader, writer = await raw(config.port)
+                writer.write(bytes([IAC, SB, NEW_ENVIRON]) + payload)
+                assert await is_closed(reader), "an endless SB was kept"
+                writer.close()
+            bystander.type("GO INDEX\r")
+            await bystander.expect("Votre choix")
+        finally:
+            bystander.close()
+    assert len(lines(edge_log, "event=disconnected", "reason=subnegotiation_too_long")) == 2
+
+
+async def test_an_sb_under_the_cap_is_kept(base: Config) -> None:
+    async with running_board(replace(base, max_subnegotiation=1024)) as config:
+        # A long but legal terminal type: within the cap, the caller is served.
+        line = await guest(config.port, Script(ttypes=["dumb" + "x" * 600], rows=60))
+        line.close()
+
+
+async def test_will_wont_ping_pong_is_damped_then_cut(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(replace(base, max_option_changes=10)) as config:
+        reader, writer = await raw(config.port)
+        received = bytearray()
+        # NEW-ENVIRON flipped on and off: each WILL would earn a DO/SB, without damping.
+        writer.write(bytes([IAC, WILL, NEW_ENVIRON, IAC, WONT, NEW_ENVIRON]) * 200)
+        with contextlib.suppress(ConnectionError):
+            received += await read_all(reader)
+        writer.close()
+        # Not one answer per flip: the requests SB SEND came a handful of times at most.
+        assert received.count(bytes([IAC, SB, NEW_ENVIRON])) <= 10
+    assert lines(edge_log, "event=disconnected", "reason=negotiation_loop")
+
+
+async def test_repeated_requests_get_no_answer(base: Config) -> None:
+    async with running_board(base) as config:
+        reader, writer = await raw(config.port)
+        try:
+            # DO 150 names no option: refused once, then not answered again (nor counted a loop).
+            writer.write(bytes([IAC, 253, 150]) * 50)
+            await asyncio.sleep(0.7)
+            data = await asyncio.wait_for(reader.read(65536), 2)
+            assert data.count(bytes([IAC, WONT, 150])) == 1
+            assert await still_open(reader, 0.3)
+        finally:
+            writer.close()
+
+
+async def test_an_iac_nop_flood_is_throttled_then_cut_and_others_keep_working(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    limits = replace(base, input_commands_per_second=2000, flood_timeout=2.0)
+    async with running_board(limits) as config:
+        bystander = await guest(config.port)
+        reader, writer = await raw(config.port)
+        started = time.monotonic()
+        sent = 0
+        try:
+            flood = bytes([IAC, NOP]) * 32768
+            with contextlib.suppress(ConnectionError):
+                while time.monotonic() - started < 10 and not reader.at_eof():
+                    writer.write(flood)
+                    sent += len(flood)
+                    # A bystander's keystroke is answered promptly meanwhile.
+                    begin = time.monotonic()
+                    bystander.type("GO INDEX\r")
+                    await bystander.expect("Votre choix", timeout=5)
+                    assert time.monotonic() - begin < 1.0
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(writer.drain(), 0.3)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(reader.read(65536), 0.01)
+            elapsed = time.monotonic() - started
+        finally:
+            writer.close()
+            bystander.close()
+        assert reader.at_eof() or elapsed < 10, "the flood was never cut"
+        assert elapsed < 8
+    assert lines(edge_log, "event=disconnected", "reason=flood", "addr=127.0.0.1")
+
+
+async def test_unsolicited_compression_start_is_not_inflated(base: Config) -> None:
+    import zlib
+
+    async with running_board(base) as config:
+        line = await guest(config.port)
+        try:
+            bomb = zlib.compress(b"GO INDEX\r" * 100_000, 9)
+            for option in (86, 87):  # MCCP2, MCCP3
+                line.peer.send(bytes([IAC, SB, option, IAC, SE]) + bomb[:2000])  # type: ignore[union-attr]
+            await asyncio.sleep(0.5)
+            # Had the board inflated it, 100 000 index screens would be on their way.
+            line.type("\rGO INDEX\r")
+            await line.expect("Votre choix")
+            await asyncio.sleep(0.5)
+            assert line.transcript().count("Votre choix") < 20
+        finally:
+            line.close()
+
+
+async def test_a_caller_who_stops_reading_is_cut_at_the_drain_timeout(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    limits = replace(base, drain_timeout=2.0, output_high_water=16 * 1024)
+    async with running_board(limits) as config:
+        bystander = await guest(config.port)
+        # A small receive window set before connecting (after, autotuning has already grown it).
+        reader, writer = await raw(config.port, rcvbuf=4096)
+        client = TelnetClient(reader, writer, Script(ttypes=["dumb"], rows=60))
+        line = Line(client)
+        try:
+            await line.expect("Appuyez sur Entree")
+            line.type("\r")
+            await line.expect("Votre nom :")
+            line.type("INVITE\r")
+            await line.expect("Votre choix")
+            # Stop reading, and ask for screen after screen.
+            client._task.cancel()
+            for _ in range(3000):
+                client.type("GO INDEX\r")
+            await asyncio.sleep(0)
+            await until(lambda: lines(edge_log, "event=disconnected", "reason=stalled"), timeout=30)
+            bystander.type("GO INDEX\r")
+            await bystander.expect("Votre choix")
+        finally:
+            client.writer.close()
+            bystander.close()
+
+
+# ---------------------------------------------------------------- PROXY protocol
+
+
+async def proxied_guest(port: int, header: bytes) -> Line:
+    """A guest whose connection starts with `header`, as HAProxy's would."""
+    reader, writer = await raw(port)
+    writer.write(header)
+    client = TelnetClient(reader, writer, Script(ttypes=["dumb"], rows=60))
+    line = Line(client)
+    await line.expect("Appuyez sur Entree")
+    line.type("\r")
+    await line.expect("Votre nom :")
+    line.type("INVITE\r")
+    await line.expect("Votre choix")
+    return line
+
+
+@pytest.mark.parametrize("version", [1, 2])
+async def test_a_node_behind_proxy_uses_the_header_address(
+    base: Config, edge_log: pytest.LogCaptureFixture, version: int
+) -> None:
+    edge_log.set_level(logging.INFO, logger="bbs.board")
+    src = ("203.0.113.7", 40007)
+    header = v1_header(src, ("127.0.0.1", 2323)) if version == 1 else v2_header(src)
+    limits = replace(base, proxy_protocol=True, max_per_address=1)
+    async with running_board(limits) as config:
+        line = await proxied_guest(config.port, header)
+        try:
+            # The header's address is the one counted: a second caller from it is refused,
+            # though both come from HAProxy's own 127.0.0.1.
+            reader, writer = await raw(config.port)
+            writer.write(header)
+            assert b"Too many connections" in await read_all(reader)
+            writer.close()
+        finally:
+            line.close()
+    assert lines(edge_log, "event=refused", "reason=max_per_address", "addr=203.0.113.7")
+    board = [r.getMessage() for r in edge_log.records if r.name == "bbs.board"]
+    assert any(m.startswith("203.0.113.7:40007 node ") for m in board), board
+
+
+async def test_proxy_local_command_keeps_the_socket_address(base: Config) -> None:
+    async with running_board(replace(base, proxy_protocol=True)) as config:
+        line = await proxied_guest(config.port, v2_header(None))
+        line.close()
+
+
+async def test_proxy_headers_are_refused_from_untrusted_peers(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    limits = replace(base, proxy_protocol=True, trusted_proxies=("10.0.0.0/8",))
+    async with running_board(limits) as config:
+        reader, writer = await raw(config.port)
+        writer.write(v1_header(("203.0.113.7", 1), ("127.0.0.1", 23)))
+        assert await read_all(reader) == b""
+        writer.close()
+    assert lines(edge_log, "event=refused", "reason=untrusted_proxy", "addr=127.0.0.1")
+    assert not lines(edge_log, "addr=203.0.113.7")
+
+
+async def test_a_missing_or_bad_proxy_header_is_refused(
+    base: Config, edge_log: pytest.LogCaptureFixture
+) -> None:
+    async with running_board(replace(base, proxy_protocol=True, proxy_timeout=0.5)) as config:
+        # A telnet client talking straight to the node, past the proxy.
+        reader, writer = await raw(config.port)
+        writer.write(bytes([IAC, WILL, 24]))
+        assert await read_all(reader) == b""
+        writer.close()
+        # Nothing at all: cut at the header deadline.
+        reader, writer = await raw(config.port)
+        started = time.monotonic()
+        assert await read_all(reader) == b""
+        assert time.monotonic() - started < 2
+        writer.close()
+    assert lines(edge_log, "event=refused", "reason=proxy_header", "addr=127.0.0.1")
+    assert lines(edge_log, "event=refused", "reason=proxy_timeout", "addr=127.0.0.1")
