@@ -212,9 +212,11 @@ class ClusterPresence(LocalPresence):
         if sysop is None:
             return
         target = self.registry.session(str(message.get("to", "")))
-        if target is None or target in self.rooms:
-            key = "chat.busy" if target is not None else "page.no_node"
-            sysop.notify("{err}" + escape(sysop.text(key, node=sysop.node)) + "{/}\n")
+        if target is None:
+            # Every node hears every message: the caller's own node answers.
+            return
+        if target in self.rooms:
+            sysop.notify("{err}" + escape(sysop.text("chat.busy")) + "{/}\n")
             self.bus.post({"t": "chat_end", "to": sysop.sid, "from": None})
             return
         sysop.partner = self.registry.sid(target)

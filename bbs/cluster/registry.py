@@ -280,9 +280,13 @@ class Registry:
             if sid is None:
                 continue
             state = self.state(session)
-            if self._written.get(session) == state:
+            written = self._written.get(session)
+            if written == state:
                 continue
-            if now - self._written_at.get(session, 0.0) < MIN_WRITE_INTERVAL:
+            # Who the caller is (sign-in, language) is written at once; where they are
+            # and whether they take pages, at most every MIN_WRITE_INTERVAL seconds.
+            same_caller = written is not None and written[:4] == state[:4]
+            if same_caller and now - self._written_at.get(session, 0.0) < MIN_WRITE_INTERVAL:
                 continue
             account, name, role, lang, where, refuses = state
             rows.append(
