@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import procs, report, scale
+from bench import cluster, procs, report, scale
 from bench import transfers as xfer
 from bench.callers import Markers, Spec
 from bench.echo_server import raise_nofile
@@ -64,6 +64,8 @@ class Options:
     """What the transfer part does; None when it is not run."""
     scale: scale.Settings | None = None
     """What the 10 000-caller part does; None when it is not run."""
+    cluster: cluster.Settings | None = None
+    """What the two-node part does; None when it is not run."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class Options:
             "probe": self.probe,
             "transfers": self.transfers.as_dict() if self.transfers else None,
             "scale": self.scale.as_dict() if self.scale else None,
+            "cluster": self.cluster.as_dict() if self.cluster else None,
         }
 
 
@@ -94,8 +97,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--quick", action="store_true", help="N=50 only, short think time")
     parser.add_argument(
         "--only",
-        choices=("echo", "board", "transfers", "scale"),
-        help="run one server's load cases only, or the transfers, or the 10 000-caller table",
+        choices=("echo", "board", "transfers", "scale", "cluster"),
+        help="one server's load cases only, or the transfers, the 10 000-caller or two-node table",
     )
     parser.add_argument("--rounds", type=int, help="searches per caller (default 5; quick 3)")
     parser.add_argument(
@@ -157,6 +160,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     group.add_argument(
         "--scale-servers", default="echo,board", help="among echo,board (default both)"
     )
+    group = parser.add_argument_group("two nodes behind HAProxy (--only cluster)")
+    group.add_argument(
+        "--cluster-callers", type=int, help="guest logins per topology (1000; quick 50)"
+    )
+    group.add_argument("--cluster-pairs", type=int, help="page senders/receivers (10; quick 2)")
     args = parser.parse_args(argv)
     try:
         sizes = (50,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -203,9 +211,18 @@ def parse_args(argv: Sequence[str] | None) -> Options:
             word=args.word,
             go=args.go,
         )
+    nodes: cluster.Settings | None = None
+    if args.only in (None, "cluster"):
+        nodes = cluster.Settings(
+            callers=args.cluster_callers or (50 if args.quick else 1000),
+            inflight=args.scale_inflight,
+            pairs=min(26, args.cluster_pairs or (2 if args.quick else 10)),
+            timeout=max(args.timeout, 30.0),
+            probe=not args.no_probe,
+        )
     servers: tuple[str, ...] = ("echo", "board")
     if args.only:
-        servers = () if args.only in ("transfers", "scale") else (args.only,)
+        servers = () if args.only in ("transfers", "scale", "cluster") else (args.only,)
     return Options(
         sizes=sizes,
         servers=servers,
@@ -222,6 +239,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         probe=not args.no_probe,
         transfers=transfers,
         scale=big,
+        cluster=nodes,
     )
 
 
@@ -335,7 +353,7 @@ async def _ready(server: Server) -> None:
 
 
 _COMPLAINT = re.compile(r"\b(ERROR|CRITICAL|Traceback|WARNING)\b")
-_BENIGN = ("listening on", "stopping: telling")
+_BENIGN = ("listening on", "stopping: telling", "event=cluster_joined", "event=cluster_left")
 
 
 def scan_log(path: Path) -> dict[str, Any]:
@@ -499,6 +517,7 @@ async def run(
     notes: list[str],
     transfers: dict[str, Any],
     big: dict[str, Any] | None = None,
+    two: dict[str, Any] | None = None,
 ) -> None:
     """Every case in turn, then the transfers; results appended to `cases` (filled into
     `transfers`) as they come.
@@ -539,6 +558,8 @@ async def run(
         await xfer.run(opts.transfers, logdir, transfers)
     if opts.scale is not None and big is not None:
         await scale.run(opts.scale, logdir, big)
+    if opts.cluster is not None and two is not None:
+        await cluster.run(opts.cluster, logdir, two)
 
 
 def _progress(case: dict[str, Any]) -> None:
@@ -564,6 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: list[str] = []
     transfers: dict[str, Any] = {}
     big: dict[str, Any] = {}
+    two: dict[str, Any] = {}
     interrupted = False
 
     def on_term(signum: int, frame: object) -> None:
@@ -573,7 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C must reach us even when started from a shell that ignores SIGINT (background job).
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        asyncio.run(run(opts, cases, notes, transfers, big))
+        asyncio.run(run(opts, cases, notes, transfers, big, two))
     except KeyboardInterrupt:
         interrupted = True
         notes.append("interrupted: results are partial")
@@ -585,8 +607,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGINT, previous_int)
     ran_transfers = transfers if opts.transfers is not None and transfers else None
     ran_scale = big if opts.scale is not None and big else None
-    if ran_scale is not None and interrupted:
-        ran_scale["interrupted"] = True
+    ran_cluster = two if opts.cluster is not None and two else None
+    for part in (ran_scale, ran_cluster):
+        if part is not None and interrupted:
+            part["interrupted"] = True
     report.write_json(
         opts.json_path,
         cases,
@@ -597,6 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted,
         transfers=ran_transfers,
         scale=ran_scale,
+        cluster=ran_cluster,
     )
     if opts.servers:
         print(report.render(cases, opts.sizes, opts.servers, opts.as_dict(), notes))
@@ -604,12 +629,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(("\n" if opts.servers else "") + report.render_transfers(ran_transfers))
     if ran_scale is not None:
         print(("\n" if opts.servers or ran_transfers else "") + report.render_scale(ran_scale))
+    if ran_cluster is not None:
+        before = opts.servers or ran_transfers or ran_scale
+        print(("\n" if before else "") + report.render_cluster(ran_cluster))
     print(f"\nresults written to {opts.json_path}", flush=True)
     if interrupted:
         return 130
     if any(c.get("error") for c in cases) or (ran_transfers or {}).get("error"):
         return 1
     if any(r.get("error") for r in (ran_scale or {}).get("rows") or []):
+        return 1
+    if ran_cluster is not None and (
+        ran_cluster.get("error") or any(r.get("error") for r in ran_cluster.get("rows") or [])
+    ):
         return 1
     judged = report.verdicts(cases, opts.sizes, opts.servers) if opts.servers else []
     if ran_transfers is not None:

@@ -329,6 +329,7 @@ def write_json(
     interrupted: bool = False,
     transfers: dict[str, Any] | None = None,
     scale: dict[str, Any] | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> None:
     """The record of this run, into `path`.
 
@@ -378,6 +379,13 @@ def write_json(
                 for v in scale_verdicts(scale)
             ],
             "problems": scale_problems(scale),
+        }
+    if cluster is not None:
+        record["cluster"] = {
+            **cluster,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "problems": cluster_problems(cluster),
         }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -817,5 +825,101 @@ def render_scale(record: dict[str, Any]) -> str:
     parts += ["", verdict_table(scale_verdicts(record))]
     found = scale_problems(record)
     if found:
-        parts += ["", "Notes:", *(f"- {p}" for p in found)]
+        parts += ["", "Notes:", *(p if p.startswith(" ") else f"- {p}" for p in found)]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- two nodes
+
+
+def cluster_table(record: dict[str, Any]) -> str:
+    """One line per topology: logins through HAProxy, and pages between two callers."""
+    header = [
+        "topology",
+        "logins ok",
+        "logins/s",
+        "login p50/p99/max ms",
+        "vs 1 node",
+        "page",
+        "page p50/p99/max ms",
+        "node CPU",
+    ]
+    rows: list[list[str]] = []
+    base: float | None = None
+    for row in record.get("rows") or []:
+        label = f"{row['nodes']} node{'s' if row['nodes'] > 1 else ''} + HAProxy"
+        if row.get("error"):
+            rows.append([label, "not run", *["-"] * (len(header) - 2)])
+            continue
+        lg = row["logins"]
+        pg = row["pages"]
+        if row["nodes"] == 1:
+            base = lg["per_second"]
+        ratio = f"{lg['per_second'] / base:.2f}x" if base and row["nodes"] > 1 else "-"
+        rows.append(
+            [
+                label,
+                f"{lg['ok']}/{lg['callers']}",
+                _num(lg["per_second"], ".0f"),
+                _pmm(lg["login"], ".0f"),
+                ratio,
+                "same node" if row["nodes"] == 1 else "node 1 -> 2",
+                _pmm(pg["page"]),
+                " + ".join(f"{x * 100:.0f}%" for x in row.get("nodes_cpu_share") or []),
+            ]
+        )
+    return table(rows, header, right={1, 2, 3, 4, 6, 7})
+
+
+def cluster_problems(record: dict[str, Any]) -> list[str]:
+    out: list[str] = list(record.get("notes") or [])
+    if record.get("error"):
+        out.append(f"two-node table: could not run: {record['error']}")
+    for row in record.get("rows") or []:
+        name = f"{row['nodes']} node(s)"
+        if row.get("error"):
+            out.append(f"{name}: not run: {row['error']}")
+            continue
+        lg = row["logins"]
+        if lg["failed"]:
+            out.append(f"{name}: {lg['failed']} login(s) failed: " + "; ".join(lg["reasons"]))
+        pg = row["pages"]
+        if pg["failures"]:
+            out.append(f"{name}: page failures: " + "; ".join(pg["failures"][:3]))
+        if pg["page"]["count"] < pg["sent"]:
+            out.append(f"{name}: {pg['page']['count']} of {pg['sent']} pages arrived")
+        for node, log in (row.get("server_logs") or {}).items():
+            if log.get("errors"):
+                out.append(f"{name}, {node}: {log['errors']} error/warning line(s), e.g.")
+                out += [f"    {line}" for line in log.get("examples") or []]
+        for line in row.get("exits") or []:
+            out.append(f"{name}: a node exited during the run ({line})")
+    return out
+
+
+def render_cluster(record: dict[str, Any]) -> str:
+    """The printed two-node report."""
+    s = record.get("settings") or {}
+    info = machine()
+    head = (
+        "Nodes behind HAProxy (deploy/haproxy.cfg on loopback, send-proxy-v2) on one "
+        f"PostgreSQL: {s.get('callers')} guest logins\nper topology ({s.get('inflight')} on "
+        "their way at once), "
+        f"then {s.get('pairs')} pairs of registered callers, {s.get('pages')} pages each\n"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {info['uname'].split()[0]} "
+        f"{platform.machine()}, {info['cpus']} CPUs, Python {info['python']}"
+    )
+    legend = (
+        "logins/s: guests at the main menu / first connect -> last one there (through HAProxy:\n"
+        "welcome, Enter, INVITE at the sign-in prompt, the menu; every session registered in\n"
+        "PostgreSQL). login: per caller, TCP connect -> main menu. vs 1 node: logins/s ratio.\n"
+        "page: 'PAGE n text' Enter on one caller's line -> the text on the other's screen\n"
+        "(senders on node 1; receivers on node 1 with one node, on node 2 with two: the page\n"
+        "crosses through PostgreSQL LISTEN/NOTIFY). node CPU: each node's CPU time during the\n"
+        "logins / wall time (100% = one core)."
+    )
+    parts = [head, "", cluster_table(record), "", legend]
+    found = cluster_problems(record)
+    if found:
+        parts += ["", "Notes:", *(p if p.startswith(" ") else f"- {p}" for p in found)]
     return "\n".join(parts)
