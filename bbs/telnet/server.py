@@ -42,6 +42,8 @@ MAX_TTYPES = 8
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FLOOD_SLICE = 256
 """Bytes of a command flood interpreted at a time (at most 128 commands)."""
+_BYTES_SLICE = 16384
+"""Bytes of held input interpreted at a time when they carry few commands."""
 
 
 def clean_value(value: object) -> str:
@@ -294,36 +296,45 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             # A chunk the transport delivered before the pause took effect.
             self._held += data
             return
-        delay = self._bytes.charge(len(data))
         commands = count_commands(data)
-        if commands and commands > self._commands.available():
+        if len(data) > self._bytes.available() or (
+            commands and commands > self._commands.available()
+        ):
             self._held += data
             self._release_held()
-        else:
-            if commands:
-                self._commands.charge(commands)
-            self._flood_since = 0.0
-            self._feed(data)
-        if delay > 0 and not self._ended:
-            self._wait(delay)
+            return
+        self._bytes.charge(len(data))
+        if commands:
+            self._commands.charge(commands)
+        self._flood_since = 0.0
+        self._feed(data)
 
     def _release_held(self) -> None:
-        """Interpret held input a slice at a time, as far as the command budget allows."""
-        loop = asyncio.get_running_loop()
-        if not self._flood_since:
-            self._flood_since = loop.time()
-        elif loop.time() - self._flood_since > self._limits.config.flood_timeout:
-            self.hang_up("flood", MESSAGES["flood"])
-            return
+        """Interpret held input a slice at a time, as far as both budgets allow."""
         while self._held and not self._ended:
-            piece = bytes(self._held[:_FLOOD_SLICE])
+            piece = bytes(self._held[:_BYTES_SLICE])
             commands = count_commands(piece)
-            available = self._commands.available()
-            if commands and available < min(commands, self._commands.capacity):
-                self._wait((commands - available) / self._commands.rate)
+            if commands > _FLOOD_SLICE // 2:
+                piece = piece[:_FLOOD_SLICE]
+                commands = count_commands(piece)
+            need_bytes = min(len(piece), self._bytes.capacity) - self._bytes.available()
+            need_commands = 0.0
+            if commands:
+                need_commands = min(commands, self._commands.capacity) - self._commands.available()
+            if need_commands > 0:
+                # Only a command flood is cut in the end; a fast upload is merely slowed.
+                now = asyncio.get_running_loop().time()
+                if not self._flood_since:
+                    self._flood_since = now
+                elif now - self._flood_since > self._limits.config.flood_timeout:
+                    self.hang_up("flood", MESSAGES["flood"])
+                    return
+            if need_bytes > 0 or need_commands > 0:
+                self._wait(max(need_bytes / self._bytes.rate, need_commands / self._commands.rate))
                 return
+            self._bytes.charge(len(piece))
             self._commands.charge(commands)
-            del self._held[:_FLOOD_SLICE]
+            del self._held[: len(piece)]
             self._feed(piece)
 
     def _feed(self, data: bytes) -> None:
