@@ -58,7 +58,7 @@ class Config:
     """Longest telnet sub-negotiation accepted; a longer one closes the connection."""
     max_option_changes: int = 32
     """Changes of one telnet option a client may cause in a burst (refilled 2 a second)."""
-    input_bytes_per_second: int = 2 * 1024 * 1024
+    input_bytes_per_second: int = 4 * 1024 * 1024
     """Inbound bytes one connection may send per second; beyond, reading pauses."""
     input_commands_per_second: int = 1000
     """Inbound telnet commands (IAC ...) one connection may send per second."""
