@@ -235,18 +235,38 @@ class Board:
         return 0
 
     async def shutdown(self) -> None:
-        """Tell every caller the node is stopping, give them a moment, then hang up."""
+        """Tell every caller the node is stopping, give them a moment, then hang up.
+
+        A transfer may finish during the grace period; one still running after it is
+        cancelled the protocols' way (CAN sequence), so that the caller's program reports
+        an abort rather than a dropped line, and the board drops the partial file.
+        """
         self.stopping = True
+        warned: set[Session] = set()
         for session in list(self.sessions):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    session.send("\n{warn}" + escape(session.text("board.shutdown")) + "{/}\n"),
-                    1.0,
-                )
+            # Text in the middle of a transfer would be taken for protocol bytes.
+            if not session.in_transfer:
+                await _warn_shutdown(session)
+                warned.add(session)
         await asyncio.sleep(self.config.shutdown_grace)
         for session in list(self.sessions):
+            if session.in_transfer:
+                from bbs.transfer.blocks import CANCEL_SEQUENCE
+
+                with contextlib.suppress(Exception):
+                    session.link.write(CANCEL_SEQUENCE)
+                    await asyncio.wait_for(session.link.drain(), 1.0)
+            if session not in warned:
+                await _warn_shutdown(session)
             session.end("shutdown")
             session.link.close()
+
+
+async def _warn_shutdown(session: Session) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(
+            session.send("\n{warn}" + escape(session.text("board.shutdown")) + "{/}\n"), 1.0
+        )
 
 
 async def run_node(

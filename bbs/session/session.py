@@ -266,6 +266,11 @@ class Session:
             self._parser.feed("\r")
         self._pending.extend(self._parser.feed(typed_ahead))
 
+    @property
+    def in_transfer(self) -> bool:
+        """Whether the line is a raw channel for a file transfer right now."""
+        return self._raw is not None
+
     def divert_bytes(self, queue: asyncio.Queue[bytes] | None) -> None:
         """Hand raw input bytes to `queue` (file transfers) instead of decoding them; b"" = EOF."""
         self._raw = queue

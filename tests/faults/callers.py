@@ -184,27 +184,41 @@ async def uploader(port: int, tag: str, folder: Path, ledger: Ledger, size: int)
         line.close()
 
 
-async def sz_through(line: Call, folder: Path, *names: str, timeout: float = 60) -> int:
+async def sz_through(
+    line: Call,
+    folder: Path,
+    *names: str,
+    timeout: float = 60,
+    rate: int = 0,
+    log: Path | None = None,
+    heard: bytearray | None = None,
+) -> int:
     """Run `sz` with the caller's line as its modem until it exits; its exit status.
 
-    When the line drops, `sz` is killed (it would wait for minutes otherwise)."""
+    `rate` (bytes a second, 0: no limit) slows what `sz` sends, as a modem would; `log`
+    keeps what `sz` said on stderr; `heard` gets every byte the board sent it. When the line drops, `sz` is killed (it would wait
+    for minutes otherwise)."""
     client = line.peer
     path = LRZSZ["sz"]
     assert path, "sz is not installed (make setup installs lrzsz)"
-    process = await asyncio.create_subprocess_exec(
-        path,
-        *names,
-        cwd=folder,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("wb")) if log is not None else None
+        process = await asyncio.create_subprocess_exec(
+            path,
+            *names,
+            cwd=folder,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr or asyncio.subprocess.DEVNULL,
+        )
     assert process.stdin and process.stdout
     stdin = process.stdin
     _, _, early = bytes(client.data).partition(b"annuler.\r\n")
     client.data.clear()
 
     def feed(data: bytes) -> None:
+        if heard is not None:
+            heard.extend(data)
         if not stdin.is_closing():
             stdin.write(data)
 
@@ -213,8 +227,12 @@ async def sz_through(line: Call, folder: Path, *names: str, timeout: float = 60)
 
     async def outbound() -> None:
         assert process.stdout
-        while chunk := await process.stdout.read(65536):
+        while chunk := await process.stdout.read(4096 if rate else 65536):
+            if client.writer.is_closing():
+                continue  # read on to the end, or the process is never reaped
             client.send(chunk.replace(b"\xff", b"\xff\xff"))
+            if rate:
+                await asyncio.sleep(len(chunk) / rate)
 
     pump = asyncio.create_task(outbound())
     exited = asyncio.create_task(process.wait())
@@ -225,7 +243,14 @@ async def sz_through(line: Call, folder: Path, *names: str, timeout: float = 60)
             return_when=asyncio.FIRST_COMPLETED,
         )
         if not exited.done():
-            # The line is gone or the transfer hung: sz would retry for minutes.
+            # The line is gone (or the transfer hung): what came before the hang-up is
+            # still for sz to read, then it meets the end of its input; killed if it
+            # would rather retry for minutes.
+            with contextlib.suppress(OSError):
+                stdin.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(exited), 3)
+        if not exited.done():
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
         code = await asyncio.wait_for(exited, 10)
