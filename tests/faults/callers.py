@@ -196,8 +196,8 @@ async def sz_through(
     """Run `sz` with the caller's line as its modem until it exits; its exit status.
 
     `rate` (bytes a second, 0: no limit) slows what `sz` sends, as a modem would; `log`
-    keeps what `sz` said on stderr; `heard` gets every byte the board sent it. When the line drops, `sz` is killed (it would wait
-    for minutes otherwise)."""
+    keeps what `sz` said on stderr; `heard` gets every byte the board sent it. When the
+    line drops, `sz` reads what came before, then is killed if it would rather retry."""
     client = line.peer
     path = LRZSZ["sz"]
     assert path, "sz is not installed (make setup installs lrzsz)"
