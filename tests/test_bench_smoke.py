@@ -1,5 +1,6 @@
-"""Smoke tests of the benchmark: `python -m bench --quick --only echo` end to end, and a
-tiny `--only transfers` run (64 KiB, ZMODEM).
+"""Smoke tests of the benchmark: `python -m bench --quick --only echo` end to end, a
+tiny `--only transfers` run (64 KiB, ZMODEM), a 40-caller `--only scale` run and a
+20-login `--only cluster` run.
 
 The load smoke runs only the bare echo server and the transfer smoke only checks that every
 transfer completes: the board's timings are not something the unit suite can depend on.
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,62 @@ def test_transfer_smoke_through_the_board_and_the_reference(tmp_path: Path) -> N
     assert load["latency"]["key_between"]["count"] > 0
     verdicts = {t["target"]: t["verdict"] for t in xfer["targets"]}
     assert verdicts["every transfer through the board completes with the file intact"] == "PASS"
+
+
+def _bench(tmp_path: Path, *args: str, timeout: float) -> tuple[str, dict[str, Any]]:
+    """Run ``python -m bench ARGS --json ...``; (stdout, the JSON record)."""
+    out = tmp_path / "latest.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *args, "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    record: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return done.stdout, record
+
+
+@pytest.mark.e2e
+def test_scale_smoke_every_caller_arrives_and_types(tmp_path: Path) -> None:
+    """`--only scale` on 40 callers (4 typing, two drivers): both servers carry them all,
+    the typists' keys are timed, the probe measured the loop, nothing is left running."""
+    args = ["--only", "scale", "--quick", "--scale-n", "40", "--scale-active", "4"]
+    args += ["--scale-seconds", "3", "--scale-procs", "2"]
+    stdout, record = _bench(tmp_path, *args, timeout=90)
+    assert "key p50/p99/max ms" in stdout and "RSS/caller KiB" in stdout
+    rows = {row["server"]: row for row in record["scale"]["rows"]}
+    assert set(rows) == {"echo", "board"}
+    for name, row in rows.items():
+        assert not row.get("error"), row.get("error")
+        assert row["idle"] == 40 and row["connect"]["failures"]["count"] == 0, name
+        typing = row["typing"]
+        assert typing["active"] == 4 and typing["failures"]["count"] == 0, typing
+        assert typing["idle_still_connected"] == typing["idle_total"] == 36
+        assert 0 < typing["keys"]["p50_ms"] <= typing["keys"]["max_ms"] < 5000
+        assert row["connect"]["per_second"] > 0 and row["rss_per_caller_kib"] is not None
+        assert row["probe_active"]["loop_lag_samples"] > 0
+        assert not Path(f"/proc/{row['server_pid']}").exists()
+    verdicts = {t["target"]: t["verdict"] for t in record["scale"]["targets"]}
+    assert verdicts["every caller served, the board alive"] == "PASS"
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+def test_cluster_smoke_logins_and_pages_through_haproxy(tmp_path: Path) -> None:
+    """`--only cluster` with 20 logins and one pair: both topologies log everybody in
+    through HAProxy and every page arrives, across nodes in the two-node row."""
+    assert shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists(), "make setup"
+    args = ["--only", "cluster", "--quick", "--cluster-callers", "20", "--cluster-pairs", "1"]
+    stdout, record = _bench(tmp_path, *args, timeout=120)
+    assert "logins/s" in stdout and "page p50/p99/max ms" in stdout
+    cluster = record["cluster"]
+    assert not cluster.get("error"), cluster["error"]
+    rows = {row["nodes"]: row for row in cluster["rows"]}
+    assert set(rows) == {1, 2}
+    for count, row in rows.items():
+        assert not row.get("error"), row.get("error")
+        assert row["logins"]["ok"] == 20 and row["logins"]["failed"] == 0, count
+        assert row["pages"]["page"]["count"] == 3, row["pages"]
+        assert len(row["nodes_cpu_share"]) == count
