@@ -26,7 +26,7 @@ from bbs.services.registry import Command, Context
 from bbs.session import multiline
 from bbs.session.pager import page
 from bbs.session.session import Session
-from bbs.store.db import StoreError
+from bbs.store.db import StoreError, disk_full
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import clean, user_markup
 
@@ -61,8 +61,9 @@ def _when(at: datetime) -> str:
     return at.strftime("%d/%m/%Y %H:%M")
 
 
-async def _unavailable(session: Session) -> None:
-    await _say(session, "err", "board.db_unavailable")
+async def _unavailable(session: Session, error: BaseException | None = None) -> None:
+    full = error is not None and disk_full(error)
+    await _say(session, "err", "faults.disk_full" if full else "board.db_unavailable")
 
 
 async def edit_text(session: Session, title: str) -> str | None:
@@ -234,9 +235,9 @@ async def post_thread(ctx: Context, db: AsyncEngine, section_id: int) -> bool:
     except store.ForumError as error:
         await _report(session, error)
         return False
-    except StoreError:
+    except StoreError as e:
         log.exception("forum post failed")
-        await _unavailable(session)
+        await _unavailable(session, e)
         return False
     await _say(session, "ok", "forum.posted")
     return True
@@ -299,9 +300,9 @@ async def thread_screen(ctx: Context, db: AsyncEngine, thread_id: int) -> None:
                 await session.pause()
         except store.ForumError as error:
             await _report(session, error)
-        except StoreError:
+        except StoreError as e:
             log.exception("forum action failed")
-            await _unavailable(session)
+            await _unavailable(session, e)
             return
 
 

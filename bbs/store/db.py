@@ -204,6 +204,21 @@ async def transaction(
         await conn.close()
 
 
+def disk_full(error: BaseException) -> bool:
+    """Whether a store error came from a full disk (SQLite SQLITE_FULL, PostgreSQL 53100)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(seen, "sqlstate", None) == "53100":
+            return True
+        seen = seen.orig if isinstance(seen, exc.DBAPIError) else seen.__cause__
+    return False
+
+
+_SQLITE_FULL = 13
+
+
 def _first_line(e: BaseException) -> str:
     # SQLAlchemy wraps driver errors and appends SQL and a help link; users get the
     # driver's own first line.
