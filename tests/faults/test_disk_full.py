@@ -19,16 +19,9 @@ import pytest
 
 from tests.faults.callers import Call, call, payload, signed_in, sz_through
 from tests.faults.checks import database_consistent, leftovers, missing_writes, stored_uploads
-from tests.faults.node import POSTER, UPLOADER, Node, copy_board, prepare_board
+from tests.faults.node import POSTER, UPLOADER, Node, copy_board
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "bbs.db"
-    prepare_board(f"sqlite:///{path}")
-    return path
 
 
 @contextlib.contextmanager

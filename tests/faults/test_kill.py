@@ -44,14 +44,6 @@ SIZES = (8_000, 150_000, 1_200_000)
 """Upload sizes: a kill lands before, during or after transfers of various lengths."""
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One prepared SQLite board, copied for each test (preparing takes seconds)."""
-    path = tmp_path_factory.mktemp("template") / "bbs.db"
-    prepare_board(f"sqlite:///{path}")
-    return path
-
-
 @dataclass
 class Confirmed:
     """Every write the board confirmed across all rounds."""

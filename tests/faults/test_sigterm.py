@@ -12,20 +12,13 @@ import pytest
 from bbs.transfer.blocks import CANCEL_SEQUENCE
 from tests.faults.callers import Call, call, payload, signed_in, sz_through
 from tests.faults.checks import leftovers, stored_uploads
-from tests.faults.node import UPLOADER, Node, copy_board, prepare_board
+from tests.faults.node import UPLOADER, Node, copy_board
 
 pytestmark = pytest.mark.e2e
 
 GRACE = 1.0
 EXIT_BOUND = 5.0
 """Seconds past the grace period within which the node must have exited."""
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "bbs.db"
-    prepare_board(f"sqlite:///{path}")
-    return path
 
 
 async def exit_status(node: Node, within: float) -> int:
