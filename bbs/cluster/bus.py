@@ -160,7 +160,11 @@ class EventBus:
                 self.connections += 1
                 self.connected.set()
                 if self.connections > 1:
-                    log.warning("event=bus_reconnected connections=%d", self.connections)
+                    log.warning(
+                        "event=bus_reconnected connections=%d pid=%s",
+                        self.connections,
+                        conn.get_server_pid(),
+                    )
                 if self.on_connect is not None:
                     try:
                         await self.on_connect()
@@ -180,8 +184,9 @@ class EventBus:
                 self.connected.clear()
                 conn.terminate()
             if not self._stopping:
-                log.warning("event=bus_disconnected retry_in=%.1f", delay)
-                await asyncio.sleep(delay)
+                # A killed connection on a healthy server comes back at once; messages
+                # sent while no connection listens are lost (NOTIFY keeps nothing).
+                log.warning("event=bus_disconnected")
 
 
 async def notify_reload(url: str) -> None:
