@@ -151,5 +151,7 @@ async def test_kill_9_keeps_every_confirmed_write(
     assert total > rounds, "the callers hardly wrote anything: the test proves nothing"
     print(
         f"{backend}: {rounds} kills, {total} confirmed writes kept "
-        f"({len(confirmed.confirmed_uploads)} uploads), {confirmed.in_flight} cut in flight"
+        f"({len(confirmed.posts)} posts, {len(confirmed.incidents)} incidents opened, "
+        f"{len(confirmed.replies)} answers, {len(confirmed.confirmed_uploads)} uploads), "
+        f"{confirmed.in_flight} cut in flight"
     )
