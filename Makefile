@@ -63,3 +63,10 @@ clean:
 .PHONY: soak
 soak: setup
 	SOAK_ROUNDS=$${SOAK_ROUNDS:-200} $(BIN)/pytest -q -p no:cacheprovider -rP tests/faults
+
+# The hostile suite's fuzz targets at length: FUZZ_EXAMPLES examples each (20 000 by
+# default), randomised; `make test` runs the same targets with a couple hundred.
+.PHONY: fuzz
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/pytest -q -p no:cacheprovider \
+		-o timeout=0 --hypothesis-show-statistics tests/hostile/test_fuzz.py

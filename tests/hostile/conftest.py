@@ -1,6 +1,6 @@
-"""Hypothesis profiles for the fuzz targets, and the limits they share.
+"""Hypothesis profiles for the fuzz targets of the hostile-input suite.
 
-`ci` (the default, what `make test` runs) keeps each fuzz target to a few dozen examples;
+`ci` (the default, what `make test` runs) keeps each fuzz target to a couple hundred examples;
 `fuzz` (`HYPOTHESIS_PROFILE=fuzz`, what `make fuzz` sets) runs thousands, randomised. The
 fuzz targets apply the chosen profile themselves (`test_fuzz.PROFILE`), so the rest of the
 suite keeps Hypothesis's defaults.
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=200,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
