@@ -111,7 +111,11 @@ class EventBus:
 
     def post(self, message: Message) -> None:
         """Queue a message to send in order with the others posted (chat lines, notices)."""
-        encode(message)  # too large is the sender's mistake: say so at once
+        try:
+            encode(message)
+        except PayloadTooLarge as e:
+            log.warning("event=bus_dropped reason=too_large kind=%s %s", message.get("t"), e)
+            return
         try:
             self._outbox.put_nowait(message)
         except asyncio.QueueFull:

@@ -125,6 +125,15 @@ class Cluster:
         """A board-wide node number for a new caller."""
         return await self.registry.allocate(s.node for s in self.sessions)
 
+    async def signed_in(self, session: Session) -> None:
+        """A caller signed in: their name reaches the other nodes now, not at the next flush
+        (a sysop answering their chat request looks them up at once)."""
+        try:
+            await self.registry.flush([session], now=True)
+        except StoreError as e:
+            self.registry.forget_written()
+            log.warning("event=presence_flush_failed node=%d error=%s", session.node, e)
+
     def released(self, session: Session) -> None:
         """A session hung up: give its number back and tell the other nodes."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bbs.accounts.model import Caller, Role
-from bbs.cluster.bus import EventBus, Message
+from bbs.cluster.bus import EventBus, Message, PayloadTooLarge
 from bbs.cluster.registry import Entry, Registry
 from bbs.forums.presence import (
     ChatEnded,
@@ -174,7 +174,10 @@ class ClusterPresence(LocalPresence):
         if not self.limit.allow(sender.caller.account_id):
             return PageResult.RATE_LIMITED
         peer = self._peer(entry)
-        await self.bus.publish({"t": "notify", "to": peer.sid, "m": render(sender, peer, text)})
+        try:
+            await self.bus.publish({"t": "notify", "to": peer.sid, "m": render(sender, peer, text)})
+        except PayloadTooLarge:
+            return PageResult.TOO_LONG
         return PageResult.DELIVERED
 
     # ----------------------------------------------------------------- chat

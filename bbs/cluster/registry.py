@@ -97,6 +97,8 @@ class Registry:
         self._written: weakref.WeakKeyDictionary[Session, State] = weakref.WeakKeyDictionary()
         self._written_at: weakref.WeakKeyDictionary[Session, float] = weakref.WeakKeyDictionary()
         self._provisional: weakref.WeakSet[Session] = weakref.WeakSet()
+        self._allocating: set[str] = set()
+        """Sids being inserted or allocated but not yet bound: the heartbeat keeps them."""
 
     # ----------------------------------------------------------------- sessions
 
@@ -112,10 +114,12 @@ class Registry:
         """A node number for a new caller: the smallest free on the board, or (database
         away) a provisional one above `FALLBACK_FIRST`, made real when it comes back."""
         sid = secrets.token_hex(8)
+        self._allocating.add(sid)
         try:
             async with asyncio.timeout(ALLOCATE_TIMEOUT):
                 number = await self._insert(sid)
         except (StoreError, TimeoutError) as e:
+            self._allocating.discard(sid)
             taken = set(local) | set(self._pending)
             number = next(
                 n for n in range(FALLBACK_FIRST, FALLBACK_FIRST + len(taken) + 1) if n not in taken
@@ -152,6 +156,7 @@ class Registry:
     def bind(self, session: Session) -> None:
         """Attach the row allocated for `session.node` to the session."""
         sid = self._pending.pop(session.node, "")
+        self._allocating.discard(sid)
         if sid:
             self._sid[session] = sid
             self._by_sid[sid] = session
@@ -201,8 +206,9 @@ class Registry:
         """Refresh this node's rows, drop rows no session holds, and register again
         what the database lost (an outage longer than the expiry, provisional numbers)."""
         sids = list(self._sid.values())
+        keep = sids + list(self._allocating)
         async with transaction(self.engine, write=True, store_lock=False) as conn:
-            params: dict[str, Any] = {"node_id": self.node_id, "sids": sids}
+            params: dict[str, Any] = {"node_id": self.node_id, "sids": sids, "keep": keep}
             refreshed = await conn.execute(
                 text(
                     "UPDATE live_session SET heartbeat = now()"
@@ -212,7 +218,7 @@ class Registry:
             )
             await conn.execute(
                 text(
-                    "DELETE FROM live_session WHERE node_id = :node_id AND NOT (sid = ANY(:sids))"
+                    "DELETE FROM live_session WHERE node_id = :node_id AND NOT (sid = ANY(:keep))"
                 ),
                 params,
             )
@@ -270,10 +276,10 @@ class Registry:
             self._sid[session] = sid
             self._by_sid[sid] = session
 
-    async def flush(self, sessions: Iterable[Session]) -> int:
+    async def flush(self, sessions: Iterable[Session], *, now: bool = False) -> int:
         """Write the rows of sessions whose state changed, each at most once every
-        `MIN_WRITE_INTERVAL` seconds; how many were written."""
-        now = time.monotonic()
+        `MIN_WRITE_INTERVAL` seconds (`now`: at once); how many were written."""
+        clock = time.monotonic()
         rows: list[dict[str, Any]] = []
         for session in list(sessions):
             sid = self._sid.get(session)
@@ -286,7 +292,8 @@ class Registry:
             # Who the caller is (sign-in, language) is written at once; where they are
             # and whether they take pages, at most every MIN_WRITE_INTERVAL seconds.
             same_caller = written is not None and written[:4] == state[:4]
-            if same_caller and now - self._written_at.get(session, 0.0) < MIN_WRITE_INTERVAL:
+            recent = clock - self._written_at.get(session, 0.0) < MIN_WRITE_INTERVAL
+            if same_caller and recent and not now:
                 continue
             account, name, role, lang, where, refuses = state
             rows.append(
@@ -301,7 +308,7 @@ class Registry:
                 }
             )
             self._written[session] = state
-            self._written_at[session] = now
+            self._written_at[session] = clock
         if rows:
             async with transaction(self.engine, write=True, store_lock=False) as conn:
                 await conn.execute(

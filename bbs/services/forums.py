@@ -619,7 +619,9 @@ async def chat_command(ctx: Context, argument: str) -> None:
 
 
 async def on_sign_in(session: Session, board: Board) -> None:
-    """Note the sign-in for the "last callers" list."""
+    """Note the sign-in for the "last callers" list (and, several nodes, for the others)."""
+    if board.cluster is not None:
+        await board.cluster.signed_in(session)
     if session.caller.is_guest or board.db is None:
         return
     try:

@@ -31,7 +31,8 @@ async def test_who_and_pages_cross_nodes(pg_url: str, tmp_path: Path) -> None:
         guest = await caller(two.port, None)
         try:
             # Each node lists the other's callers: number, name, where, for how long.
-            shown = await who_until(alice, BRUNO)
+            # Where a caller is follows within a few seconds (not at every keystroke).
+            shown = await who_until(alice, f"{BRUNO}  Index d'aide")
             row = who_row(shown, BRUNO)
             assert row[1:3] == ["Bruno", "Keller"]
             assert "Index d'aide" in " ".join(row) and row[-1] == "min"
