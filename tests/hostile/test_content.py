@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from bbs.accounts import auth
 from tests.e2e.story import bbs, plain
+from tests.e2e.test_download import relay_to
 from tests.hostile.harness import Node, connect, live_node, wait_after
 from tests.telnet_client import Script, TelnetClient
 
@@ -22,6 +24,7 @@ PASSWORD = "Tr0ub4dor&3-lotus"
 VICTIM = "Claire Victime"
 WRITER = "Paul Ecrivain"
 SUBSCRIBER = "Anne Abonnee"
+SPECIALIST = "Sam Specialiste"
 CONTRACT = "PP-95-00077"
 
 # Terminal commands a caller must never be able to send to another caller's screen.
@@ -43,6 +46,8 @@ async def node(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Node]:
         for name in (VICTIM, WRITER, SUBSCRIBER):
             add = ("user", "add", name, "--role", "caller", "--password-stdin")
             assert await bbs(url, *add, "--company", "Dupont SA", stdin=PASSWORD + "\n") == 0
+        add = ("user", "add", SPECIALIST, "--role", "specialist", "--password-stdin")
+        assert await bbs(url, *add, "--company", "Lotus", stdin=PASSWORD + "\n") == 0
         kind = ("--family", "desktop", "--kind", "limited", "--credits", "3", "--number", CONTRACT)
         assert await bbs(url, "contract", "add", "--company", "Dupont SA", *kind) == 0
         assert await bbs(url, "contract", "contact", "add", CONTRACT, SUBSCRIBER) == 0
@@ -217,16 +222,17 @@ QUERIES = [
 
 async def _search_box(node: Node, box: str) -> tuple[TelnetClient, bytes]:
     """A caller at the prompt of one search box, and that prompt."""
+    # A dumb terminal: no line redraws, so a prompt in the transcript is a new prompt.
     if box == "directory":
-        client = await guest(node)
+        client = await guest(node, "dumb")
         await step(client, "GO ANNUAIRE", b"Recherche :")
         return client, b"Recherche :"
     if box == "library":
-        client = await guest(node)
+        client = await guest(node, "dumb")
         await step(client, "GO BIBLIO", b"Votre choix (")
         await step(client, "4", b"Chercher :")
         return client, b"Chercher :"
-    client = await signed_in(node, SUBSCRIBER)
+    client = await signed_in(node, SUBSCRIBER, ttype="dumb")
     await step(client, "K", b"Votre choix (")
     await step(client, "C", b"Chercher dans la base")
     return client, b"Chercher dans la base"
@@ -258,9 +264,9 @@ async def test_metacharacters_in_search_boxes(node: Node, box: str) -> None:
 # ------------------------------------------------------------------ numbers
 
 
-async def test_guessed_incident_numbers(node: Node) -> None:
-    """A caller with no incident asks for numbers that exist (someone else's) and do not:
-    the same refusal for both, and each logged."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def incident(node: Node) -> int:
+    """An incident of the subscriber's, opened through the store."""
     from bbs.store.db import make_engine
     from bbs.support import incidents as inc
     from bbs.support.entitlements import incident_rights
@@ -273,14 +279,18 @@ async def test_guessed_incident_numbers(node: Node) -> None:
         owner = await auth.caller_for(engine, account, None, auth.clock())
         async with engine.connect() as conn:
             rights = await incident_rights(conn, account.id, auth.clock().date())
-        number = None
-        if rights:
-            product = inc.covered_products(rights[0])[0]
-            form = inc.NewIncident(rights[0], product, "5.0", "Windows", "Secret", "Secret text")
-            number = await inc.open_incident(engine, owner, form)
+        assert rights, "the subscriber has no right to open an incident"
+        product = inc.covered_products(rights[0])[0]
+        form = inc.NewIncident(rights[0], product, "5.0", "Windows", "Secret", "Secret text")
+        return await inc.open_incident(engine, owner, form)
     finally:
         await engine.dispose()
-    assert number is not None, "could not open an incident to guess (no right for the owner)"
+
+
+async def test_guessed_incident_numbers(node: Node, incident: int) -> None:
+    """A caller with no incident asks for numbers that exist (someone else's) and do not:
+    the same refusal for both, and each logged."""
+    number = incident
     async with node.watch(allow={"incident", "incident_event"}) as seen:
         client = await signed_in(node, WRITER)
         await step(client, "GO INCIDENTS", b"Votre choix (")
@@ -307,3 +317,41 @@ async def test_guessed_article_numbers(node: Node) -> None:
             await asyncio.sleep(0.2)
         lines = node.records.lines(seen.log_from)
         assert sum("refused to a non-subscriber" in x for x in lines) >= 1
+
+
+async def test_escape_sequences_in_a_file_description(
+    node: Node, incident: int, tmp_path: Path
+) -> None:
+    """The one-line description of a file sent with an incident carries terminal commands:
+    the specialist who reads the incident sees the words, never the commands."""
+    (tmp_path / "BUDGET.WK4").write_bytes(bytes(range(256)) * 8)
+    async with node.watch(
+        min_seconds=1.0, allow={"incident_event", "incident_attachment"}, allow_files=True
+    ):
+        contact = await signed_in(node, SUBSCRIBER, ttype="dumb")
+        await step(contact, "GO INCIDENTS", b"Votre choix (")
+        await step(contact, "C", b" :")
+        await step(contact, str(incident), b"Action (lettre")
+        await step(contact, "A", b"Protocole d'envoi")
+        contact.type("Z\r")
+        code = await relay_to(contact, b"annuler.\r\n", "sz", "BUDGET.WK4", cwd=tmp_path)
+        assert code == 0
+        await contact.wait_for(b"Description de ce fichier", 15)
+        # Every command at once, within the 60 characters a description may have.
+        text = "DEBUT" + "".join(HOSTILE.values()).replace("cm0gLXJmIH4=", "QQ") + "FIN"
+        assert len(text) <= 60
+        contact.send(text.encode("utf-8") + b"\r")
+        await contact.wait_for(b"joint(s)", 15)
+        specialist = await signed_in(node, SPECIALIST)
+        await step(specialist, "GO INCIDENTS", b"Votre choix (")
+        await step(specialist, "C", b" :")
+        since = len(specialist.data)
+        specialist.type(f"{incident}\r")
+        await wait_after(specialist, b"Action (lettre", since, 15)
+        screen = bytes(specialist.data[since:])
+        assert b"DEBUT" in screen, "the description is not on the specialist's screen"
+        shown = screen[screen.find(b"DEBUT") :]
+        shown = shown[: shown.find(b"\r\n")]
+        assert b"FIN" in shown, shown
+        for bad in [*FORBIDDEN, b"\x1b[2J", b"\x1b"]:
+            assert bad not in shown, f"{bad!r} reached the specialist: {shown!r}"

@@ -96,6 +96,7 @@ async def test_subnegotiation_without_end(node: Node, body: str) -> None:
 async def test_unsolicited_compression_and_a_bomb(node: Node, option: int) -> None:
     """WILL MCCP, an unsolicited start, then 64 MiB of zeros deflated to ~64 KB."""
     addr = node.address()
+    # Built before the watch: compressing 64 MiB here would stall the loop, not the board.
     bomb = zlib.compress(bytes(64 * MB), 9)
     async with node.watch() as seen:
         attacker = await node.raw(addr)
