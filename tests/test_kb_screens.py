@@ -92,7 +92,6 @@ def kb_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-
 @pytest.fixture
 async def connect(
     kb_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
