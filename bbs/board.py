@@ -293,7 +293,7 @@ async def run_node(
         await board.cluster.start()
     uploads = Path(config.upload_dir)
     if uploads.is_dir():
-        removed = cleanup_partials(uploads)
+        removed = cleanup_partials(uploads, config.node_label)
         if removed:
             log.warning("removed %d unfinished upload(s) left by an earlier run", removed)
     server = await start_server(
@@ -302,7 +302,7 @@ async def run_node(
         board.handle,
         config.connect_maxwait,
         config=config,
-        node=f"{config.host}:{config.port}",
+        node=config.node_label,
     )
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()

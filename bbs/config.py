@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import socket
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -73,6 +75,14 @@ class Config:
     cluster_expiry: float = 30.0
     """Several nodes: seconds without a heartbeat after which a node counts as dead and
     its callers' node numbers are reclaimed."""
+    node_name: str = ""
+    """This node's name in logs and in the shared upload area; empty: host name and port."""
+
+    @property
+    def node_label(self) -> str:
+        """The node's name: `node_name`, or "host-port", in letters, digits, . _ and -."""
+        raw = self.node_name or f"{socket.gethostname()}-{self.port}"
+        return re.sub(r"[^A-Za-z0-9._-]", "_", raw)[:64] or "node"
 
 
 _INTS = {

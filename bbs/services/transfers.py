@@ -284,6 +284,7 @@ async def receive_files(ctx: Context, argument: str) -> list[Upload]:
         Path(config.upload_dir),
         max_file_size=config.upload_max_bytes,
         min_free_bytes=config.upload_min_free_bytes,
+        node=config.node_label,
     )
     await _say(session, "em", "xfer.send_now", protocol=protocol.name)
     session.where = f"envoi {protocol.name}"

@@ -4,9 +4,9 @@ Names come from the remote peer and are hostile. A received file is never stored
 the sender's name: it gets a generated id (`secrets.token_hex(16)`), and the sender's
 name is only kept, sanitised, in the metadata next to it::
 
-    root/.partial/<id>      bytes while they arrive (removed on abort or failure)
-    root/<id>               the file, once the protocol has confirmed its last byte
-    root/<id>.json          its metadata, written last (temp + fsync + rename)
+    root/.partial/<node>/<id>  bytes while they arrive (removed on abort or failure)
+    root/<id>                  the file, once the protocol has confirmed its last byte
+    root/<id>.json             its metadata, written last (temp + fsync + rename)
 
 A file counts as received only once its `.json` exists; `cleanup_partials` (run at
 start-up) removes what a crash left behind.
@@ -214,14 +214,18 @@ def _inside(root: Path, path: Path) -> Path:
     return resolved
 
 
-def cleanup_partials(root: Path) -> int:
+def cleanup_partials(root: Path, node: str = "") -> int:
     """Remove what interrupted uploads left (run at start-up); the number removed.
 
-    Everything in `root/.partial` goes, and so does a stored file whose metadata was
-    never written (a crash in the middle of `commit`). Committed uploads stay.
+    Everything in this node's `root/.partial/<node>` goes (all of `root/.partial` when
+    `node` is empty), and so does a stored file whose metadata was never written (a
+    crash in the middle of `commit`). Committed uploads stay, and so do the files other
+    nodes sharing the area are receiving.
     """
     removed = 0
     partial = root / PARTIAL_DIR
+    if node:
+        partial = partial / node
     if partial.is_dir() and not partial.is_symlink():
         for entry in partial.iterdir():
             if entry.is_dir() and not entry.is_symlink():
@@ -250,14 +254,23 @@ class UploadArea:
     """
 
     def __init__(
-        self, root: Path, *, max_file_size: int, min_free_bytes: int, max_files: int = 16
+        self,
+        root: Path,
+        *,
+        max_file_size: int,
+        min_free_bytes: int,
+        max_files: int = 16,
+        node: str = "",
     ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
         self.partial_dir = self.root / PARTIAL_DIR
-        if self.partial_dir.is_symlink():
-            raise UploadError("bad_name", f"{self.partial_dir} is a symbolic link")
-        self.partial_dir.mkdir(exist_ok=True)
+        for folder in (self.partial_dir, self.partial_dir / node):
+            if folder.is_symlink():
+                raise UploadError("bad_name", f"{folder} is a symbolic link")
+            folder.mkdir(exist_ok=True)
+        # Each node receives into its own folder: a node starting up clears only its own.
+        self.partial_dir = self.partial_dir / node
         self.max_file_size = max_file_size
         self.min_free_bytes = min_free_bytes
         self.max_files = max_files

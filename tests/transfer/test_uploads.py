@@ -518,6 +518,21 @@ def test_cleanup_removes_orphans_and_keeps_committed_files(tmp_path: Path) -> No
     assert cleanup_partials(tmp_path) == 0
 
 
+def test_a_node_starting_clears_only_its_own_unfinished_uploads(tmp_path: Path) -> None:
+    # Two nodes share one upload area (docker-compose mounts one volume in both).
+    first = UploadArea(tmp_path, max_file_size=1 << 20, min_free_bytes=0, node="node1")
+    second = UploadArea(tmp_path, max_file_size=1 << 20, min_free_bytes=0, node="node2")
+    crashed = first.open("crashed.txt", None, None)
+    crashed.write(b"left by node1's crash")
+    receiving = second.open("busy.txt", None, None)
+    receiving.write(b"node2 is still receiving this")
+    assert cleanup_partials(tmp_path, "node1") == 1
+    assert [p.parent.name for p in (tmp_path / ".partial").glob("*/*")] == ["node2"]
+    receiving.write(b" and the rest")
+    receiving.commit()
+    assert [m.name for m in tmp_path.glob("*.json")]
+
+
 def test_cleanup_of_a_missing_area_is_harmless(tmp_path: Path) -> None:
     assert cleanup_partials(tmp_path / "nowhere") == 0
 
