@@ -250,7 +250,8 @@ class Typist:
     """One well-behaved caller at the index, typing a key and timing the board's echo."""
 
     client: TelnetClient
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[tuple[float, float]] = field(default_factory=list)
+    """(when the key was sent, seconds until the echo), monotonic clock."""
     failures: list[str] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     stopped: bool = False
@@ -272,11 +273,12 @@ class Typist:
     async def run(self) -> None:
         while not self.stopped:
             for key in ("x", "\x7f"):
+                sent = time.monotonic()
                 try:
-                    self.latencies.append(await self.keystroke(key))
+                    self.latencies.append((sent, await self.keystroke(key)))
                 except TimeoutError as e:
                     self.failures.append(str(e))
-                    self.latencies.append(5.0)
+                    self.latencies.append((sent, 5.0))
                     if self.client._task.done():
                         return
             await asyncio.sleep(0.02)
@@ -427,7 +429,8 @@ class Node:
             stop.set()
             await sampler
             self.release()
-        samples = [s for t in self.typists for s in t.latencies]
+        # A key sent before the watch began measures what ran before it, not the attack.
+        samples = [s for t in self.typists for when, s in t.latencies if when >= started]
         outcome.p99 = p99(samples)
         outcome.samples = len(samples)
         outcome.growth = peak[0] - base

@@ -167,7 +167,8 @@ async def test_over_size_upload(node: Node, tmp_path: Path) -> None:
         await relay_to(client, b"annuler.\r\n", "sz", "huge.bin", cwd=tmp_path)
         await client.wait_for(b"huge.bin refuse", 10)
         assert len(kept(node)) == before
-        assert not list((Path(node.config.upload_dir) / ".partial").iterdir())
+        partial = Path(node.config.upload_dir) / ".partial"
+        assert not [p for p in partial.rglob("*") if p.is_file()], "a partial file was left"
 
 
 async def test_too_many_files(node: Node, tmp_path: Path) -> None:
