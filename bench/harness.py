@@ -339,7 +339,8 @@ async def start_board(logdir: Path, n: int, db: str, probe: bool) -> Server:
         argv = [sys.executable, "-m", "bench.probe", "board", *args]
     else:
         argv = [str(procs.BIN / "bbs"), *args]
-    proc = await procs.spawn(argv, log=log, env=BOARD_ENV)
+    # Every caller comes from 127.0.0.1: caps per node and per address are lifted above N.
+    proc = await procs.spawn(argv, log=log, env={**BOARD_ENV, **scale.limit_env(n)})
     server = Server("board", proc, port, log, probe)
     await _ready(server)
     return server

@@ -880,8 +880,12 @@ async def run(settings: Settings, logdir: Path, record: dict[str, Any]) -> None:
             argv = [sys.executable, "-m", "bench.probe", "board", *args]
         else:
             argv = [bbs, *args]
+        from bench.scale import limit_env
+
         board_env = {
             **BOARD_ENV,
+            # Every caller comes from 127.0.0.1: the per-address cap would refuse the typists.
+            **limit_env(settings.typists + 50),
             "BBS_DATA_DIR": str(root / "data"),
             "BBS_UPLOAD_DIR": str(root / "uploads"),
             "BBS_UPLOAD_MAX_BYTES": str(max(64 << 20, 2 * settings.size)),
