@@ -76,12 +76,13 @@ class Config:
     """Several nodes: seconds without a heartbeat after which a node counts as dead and
     its callers' node numbers are reclaimed."""
     node_name: str = ""
-    """This node's name in logs and in the shared upload area; empty: host name and port."""
+    """This node's name in logs and in a shared upload area; empty: the host name. Two
+    nodes on one host that share an upload area need names of their own."""
 
     @property
     def node_label(self) -> str:
-        """The node's name: `node_name`, or "host-port", in letters, digits, . _ and -."""
-        raw = self.node_name or f"{socket.gethostname()}-{self.port}"
+        """The node's name: `node_name` or the host name, in letters, digits, . _ and -."""
+        raw = self.node_name or socket.gethostname()
         return re.sub(r"[^A-Za-z0-9._-]", "_", raw)[:64] or "node"
 
 

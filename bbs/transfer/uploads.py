@@ -4,12 +4,13 @@ Names come from the remote peer and are hostile. A received file is never stored
 the sender's name: it gets a generated id (`secrets.token_hex(16)`), and the sender's
 name is only kept, sanitised, in the metadata next to it::
 
-    root/.partial/<node>/<id>  bytes while they arrive (removed on abort or failure)
+    root/.partial/<node>.<id>  bytes while they arrive (removed on abort or failure)
     root/<id>                  the file, once the protocol has confirmed its last byte
     root/<id>.json             its metadata, written last (temp + fsync + rename)
 
 A file counts as received only once its `.json` exists; `cleanup_partials` (run at
-start-up) removes what a crash left behind.
+start-up) removes what a crash left behind. Several nodes may share one area: each
+names its unfinished files after itself and clears only its own.
 
 Limits raise `UploadError`, a `TransferError` with a `code` ("too_big", "disk_full",
 "too_many", "bad_name") for the session to localise; messages are one English line for
@@ -217,17 +218,18 @@ def _inside(root: Path, path: Path) -> Path:
 def cleanup_partials(root: Path, node: str = "") -> int:
     """Remove what interrupted uploads left (run at start-up); the number removed.
 
-    Everything in this node's `root/.partial/<node>` goes (all of `root/.partial` when
-    `node` is empty), and so does a stored file whose metadata was never written (a
-    crash in the middle of `commit`). Committed uploads stay, and so do the files other
-    nodes sharing the area are receiving.
+    In `root/.partial`, this node's files go (`<node>.<id>`; every file when `node` is
+    empty), and so does anything not named after a node; another node's files stay, as
+    that node may still be receiving them. A stored file whose metadata was never
+    written (a crash in the middle of `commit`) goes too. Committed uploads stay.
     """
     removed = 0
     partial = root / PARTIAL_DIR
-    if node:
-        partial = partial / node
     if partial.is_dir() and not partial.is_symlink():
         for entry in partial.iterdir():
+            owner, dot, rest = entry.name.partition(".")
+            if node and dot and _ID.fullmatch(rest.removesuffix(".json")) and owner != node:
+                continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
@@ -264,13 +266,12 @@ class UploadArea:
     ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
+        self.node = node
+        """This node's name, prefixed to its unfinished files (letters, digits, . _ -)."""
         self.partial_dir = self.root / PARTIAL_DIR
-        for folder in (self.partial_dir, self.partial_dir / node):
-            if folder.is_symlink():
-                raise UploadError("bad_name", f"{folder} is a symbolic link")
-            folder.mkdir(exist_ok=True)
-        # Each node receives into its own folder: a node starting up clears only its own.
-        self.partial_dir = self.partial_dir / node
+        if self.partial_dir.is_symlink():
+            raise UploadError("bad_name", f"{self.partial_dir} is a symbolic link")
+        self.partial_dir.mkdir(exist_ok=True)
         self.max_file_size = max_file_size
         self.min_free_bytes = min_free_bytes
         self.max_files = max_files
@@ -292,7 +293,8 @@ class UploadArea:
             raise UploadError("too_many", f"{shown}: over the {self.max_files}-file batch limit")
         self._check_space(shown, size or 0)
         upload_id = secrets.token_hex(16)
-        partial = _inside(self.root, self.partial_dir / upload_id)
+        prefix = f"{self.node}." if self.node else ""
+        partial = _inside(self.root, self.partial_dir / f"{prefix}{upload_id}")
         final = _inside(self.root, self.root / upload_id)
         meta = _inside(self.root, self.root / f"{upload_id}.json")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -419,7 +421,8 @@ class UploadSink:
         except OSError as e:
             with contextlib.suppress(OSError):
                 stream.close()
-            for path in (self._final, self._meta, self._partial.with_name(self.id + ".json")):
+            temp = self._partial.with_name(self._partial.name + ".json")
+            for path in (self._final, self._meta, temp):
                 _unlink(path)
             self._fail()
             raise UploadError("disk_full", f"{self.name}: could not be stored: {e.strerror}") from e

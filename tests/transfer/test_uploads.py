@@ -526,8 +526,9 @@ def test_a_node_starting_clears_only_its_own_unfinished_uploads(tmp_path: Path) 
     crashed.write(b"left by node1's crash")
     receiving = second.open("busy.txt", None, None)
     receiving.write(b"node2 is still receiving this")
-    assert cleanup_partials(tmp_path, "node1") == 1
-    assert [p.parent.name for p in (tmp_path / ".partial").glob("*/*")] == ["node2"]
+    (tmp_path / ".partial" / "0123456789abcdef0123456789abcdef").write_bytes(b"older layout")
+    assert cleanup_partials(tmp_path, "node1") == 2
+    assert [p.name.split(".")[0] for p in (tmp_path / ".partial").iterdir()] == ["node2"]
     receiving.write(b" and the rest")
     receiving.commit()
     assert [m.name for m in tmp_path.glob("*.json")]
