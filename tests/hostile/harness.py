@@ -428,6 +428,7 @@ class Node:
         finally:
             stop.set()
             await sampler
+            heard = [bytes(a.data) for a in self.attackers]
             self.release()
         # A key sent before the watch began measures what ran before it, not the attack.
         samples = [s for t in self.typists for when, s in t.latencies if when >= started]
@@ -435,6 +436,8 @@ class Node:
         outcome.samples = len(samples)
         outcome.growth = peak[0] - base
         outcome.seconds = time.monotonic() - started
+        for got in heard:
+            assert not _failure_shown(got), f"an attacker was shown a failure: {got[-300:]!r}"
         self.check(outcome, counts, None if allow_files else files, allow)
 
     def check(
@@ -457,7 +460,7 @@ class Node:
             f"the node grew by {outcome.growth / 2**20:.1f} MiB during the attack"
         )
         for typist in self.typists:
-            assert b"Traceback" not in typist.client.data
+            assert not _failure_shown(bytes(typist.client.data)), "a caller was shown a failure"
         self.check_log(outcome.log_from)
         after = self.counts()
         for table in allow:
@@ -481,6 +484,14 @@ class Node:
             if "event=" in line and "reason=" in line and mine.search(line):
                 return line
         return None
+
+
+def _failure_shown(data: bytes) -> bool:
+    """Whether a caller's screen shows a traceback or the board's internal-error notice."""
+    return any(
+        text in data
+        for text in (b"Traceback", b"Incident technique sur le serveur", b"Technical fault on")
+    )
 
 
 @contextlib.asynccontextmanager
