@@ -183,6 +183,8 @@ async def test_escape_sequences_in_a_name(node: Node, what: str) -> None:
         answer = bytes(line.data[since:])
         for bad in FORBIDDEN:
             assert bad not in answer
+        # A clear answer: the name asked again (with the reason) or the next question.
+        assert b"Nom choisi" in answer or b"Mot de passe" in answer, answer[-300:]
         watcher = await guest(node)
         who = await step(watcher, "WHO", b"Votre choix (")
         assert "\x1b" not in who.replace("\x1b[0m", "")

@@ -531,6 +531,8 @@ async def test_sessions_per_node(node: Node) -> None:
             f"{count - len(closed)} of {count} lines still open with a node limit of {limit}"
         )
         assert any(node.refusal_logged(a, seen.log_from) for a in addrs)
+        silent = [x for x in closed if not _text(x.data)]
+        assert not silent, f"{len(silent)} refused lines were closed without a word"
 
 
 def _text(data: bytearray) -> bytes:
