@@ -97,6 +97,12 @@ class KeyParser:
         self._after_cr = False
         self._seq = ""
 
+    def take_after_cr(self) -> bool:
+        """Whether the last character fed was a CR whose LF or NUL may still come; the
+        state passes to the caller (an editor taking over the input) and is cleared."""
+        after, self._after_cr = self._after_cr, False
+        return after
+
     def feed(self, text: str) -> list[Event]:
         """Events for `text`; an unfinished escape sequence waits for the next call."""
         events: list[Event] = []

@@ -130,6 +130,7 @@ class Session:
         self._divert: Callable[[str], None] | None = None
         self._divert_resize: Callable[[], None] | None = None
         self._divert_end: Callable[[str], None] | None = None
+        self._divert_after_cr = False
         self._raw: asyncio.Queue[bytes] | None = None
         self._write_lock = asyncio.Lock()
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -180,7 +181,14 @@ class Session:
                     # Typing into a diverted editor is activity: the idle clock must see it.
                     self._last_input = time.monotonic()
                     self._warned = False
-                    self._divert(text)
+                    if self._divert_after_cr:
+                        # The LF of an Enter whose CR the key parser took before the
+                        # editor started: it is not another Enter.
+                        self._divert_after_cr = False
+                        if text[:1] in ("\n", "\x00"):
+                            text = text[1:]
+                    if text:
+                        self._divert(text)
                     continue
                 for event in self._parser.feed(text):
                     await self._events.put(event)
@@ -228,6 +236,7 @@ class Session:
         self._divert_end = on_end if sink is not None else None
         if sink is None:
             return
+        self._divert_after_cr = self._parser.take_after_cr()
         # Keys typed before the editor started are its input, not the next menu's.
         typed = self._take_typed_ahead()
         if typed:
