@@ -10,6 +10,7 @@ from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_w
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
+from bbs.store.db import StoreError
 from bbs.terminal.markup import escape
 
 if TYPE_CHECKING:
@@ -230,7 +231,20 @@ class Engine:
                 return False
             await self.logoff()
         command = self.commands[action.target]
-        await command.run(self.ctx, action.arg)
+        try:
+            await command.run(self.ctx, action.arg)
+        except StoreError as error:
+            # The database went away under a screen that did not expect it: the caller
+            # stays on the line and may try again once it is back.
+            log.warning(
+                "event=store_error command=%s node=%d error=%s",
+                action.target,
+                self.ctx.session.node,
+                str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
+            )
+            session = self.ctx.session
+            await session.send("{err}" + escape(session.text("board.db_unavailable")) + "{/}\n")
+            return False
         return True
 
     async def go(self, word: str) -> bool:
