@@ -123,7 +123,8 @@ class Cluster:
 
     async def allocate(self) -> int:
         """A board-wide node number for a new caller."""
-        return await self.registry.allocate(s.node for s in self.sessions)
+        # A list now: the set of sessions changes while the allocation awaits.
+        return await self.registry.allocate([s.node for s in self.sessions])
 
     async def signed_in(self, session: Session) -> None:
         """A caller signed in: their name reaches the other nodes now, not at the next flush
