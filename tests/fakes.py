@@ -22,6 +22,7 @@ class FakeLink:
         """When set, each cursor-position request is answered with this (row, col)."""
         self.column = 1
         self.binary = True
+        self.transferring = False
 
     def negotiated(self) -> Negotiated:
         return self.info
@@ -55,6 +56,9 @@ class FakeLink:
         before = self.binary
         self.binary = on
         return before
+
+    def transfer_mode(self, on: bool) -> None:
+        self.transferring = on
 
     # test helpers
 

@@ -68,6 +68,7 @@ async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
     read keys again.
     """
     before = await session.link.set_binary(True)
+    session.link.transfer_mode(True)
     channel = SessionChannel(session)
     session.divert_bytes(channel.queue)
     try:
@@ -87,5 +88,6 @@ async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
                 break
             quiet_until = loop.time() + SETTLE
         session.divert_bytes(None)
+        session.link.transfer_mode(False)
         if not before:
             await session.link.set_binary(False)

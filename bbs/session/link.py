@@ -62,3 +62,7 @@ class Link(Protocol):
     async def set_binary(self, on: bool) -> bool:
         """Ask for 8-bit transmission both ways (or give it up); whether it was on before."""
         ...
+
+    def transfer_mode(self, on: bool) -> None:
+        """A file transfer starts or ends: the line may carry far more bytes a second."""
+        ...

@@ -172,6 +172,10 @@ class _ReaderFlow:
         self._protocol.resume("reader")
 
 
+TRANSFER_BYTES_FACTOR = 16
+"""How much faster than `input_bytes_per_second` a caller may send during a transfer."""
+
+
 class BoardTelnetServer(telnetlib3.TelnetServer):
     """telnetlib3's server with the board's policy.
 
@@ -203,6 +207,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self._ended = False
         config = edge.config
         self._bytes = TokenBucket(config.input_bytes_per_second, config.input_bytes_per_second)
+        self._byte_rate = config.input_bytes_per_second
         rate = config.input_commands_per_second
         self._commands = TokenBucket(rate, rate)
         assert self.writer is not None and self.reader is not None
@@ -287,6 +292,14 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             if self._held or self._ended:
                 return
         self.resume("budget")
+
+    def transfer_mode(self, on: bool) -> None:
+        """During a file transfer the byte budget is `TRANSFER_BYTES_FACTOR` times larger:
+        an upload is the one time a caller rightly sends megabytes a second. Commands keep
+        their budget, so an IAC flood stays throttled."""
+        rate = self._byte_rate * (TRANSFER_BYTES_FACTOR if on else 1)
+        self._bytes.rate = rate
+        self._bytes.capacity = rate
 
     def data_received(self, data: bytes) -> None:
         """Charge the input budget (per chunk, not per byte), then interpret the bytes."""
@@ -495,6 +508,12 @@ class TelnetLink:
             w.iac(WONT, BINARY)
             w.iac(DONT, BINARY)
         return before
+
+    def transfer_mode(self, on: bool) -> None:
+        """Lift the inbound byte budget for an upload (see `BoardTelnetServer.transfer_mode`)."""
+        protocol = self._writer.protocol
+        if isinstance(protocol, BoardTelnetServer):
+            protocol.transfer_mode(on)
 
     def on_resize(self, callback: Callable[[int, int], None]) -> None:
         """Register for window-size changes (NAWS)."""
