@@ -111,15 +111,8 @@ async def forum(ctx: Context, code: str | None) -> None:
         if session.caller.is_guest:
             lines += ["", "{dim}" + escape(session.text("forum.guest_reads")) + "{/}"]
         await page(session, "\n".join(lines) + "\n")
-        answer = (
-            await session.read_line(
-                "{h}" + escape(session.text("forum.choose_section")) + "{/} ", max_len=40
-            )
-        ).strip()
-        if not answer:
-            return
-        handled = await ctx.engine.global_command(answer)
-        if handled is not None:
+        answer = await ctx.choose("forum.choose_section")
+        if answer is None:
             return
         chosen = next((s for s in sections if answer == str(s.position)), None)
         if chosen is None:

@@ -398,11 +398,8 @@ async def my_incidents(ctx: Context, arg: str | None) -> None:
 async def _pick_and_read(ctx: Context) -> bool:
     """Ask for a number and read it; False when the caller wants to leave the list."""
     session = ctx.session
-    answer = await _ask(session, "inc.choose_incident", 12)
-    if not answer:
-        return False
-    handled = await ctx.engine.global_command(answer)
-    if handled is not None:
+    answer = await ctx.choose("inc.choose_incident", 12)
+    if answer is None:
         return False
     number = _number(answer)
     if number is None:
