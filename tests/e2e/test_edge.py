@@ -167,7 +167,7 @@ async def test_the_eleventh_connection_from_one_address_is_refused(
             close_all([w for _, w in held])
     refused = lines(edge_log, "event=refused", "reason=max_per_address", "addr=127.0.0.1")
     assert len(refused) == 1
-    assert f"node=127.0.0.1:{config.port}" in refused[0]
+    assert f"node={config.node_label}" in refused[0]
 
 
 async def test_the_201st_session_is_refused(
