@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 from bbs.config import Config
 from bbs.store.load import load_dir
 from bbs.store.migrate import upgrade
-from tests.e2e.harness import running_board
+from tests.e2e.harness import node_settings, running_board
 from tests.e2e.story import Line, bbs
 from tests.telnet_client import Script, TelnetClient
 
@@ -34,16 +33,7 @@ async def prepare(url: str) -> None:
 
 def node_config(url: str, tmp: Path, **changes: object) -> Config:
     """A node's settings for tests: quick probes and shutdown, its own upload area."""
-    config = replace(
-        Config(),
-        db=url,
-        data_dir=str(ROOT / "data"),
-        menus_dir=str(ROOT / "menus"),
-        probe_timeout=0.3,
-        shutdown_grace=0.2,
-        upload_dir=str(tmp / "uploads"),
-    )
-    return replace(config, **changes)  # type: ignore[arg-type]
+    return node_settings(url, tmp, **changes)
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,8 @@ import struct
 import termios
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pyte
 
@@ -22,6 +24,31 @@ from bbs.board import run_node
 from bbs.config import Config
 
 TELNET = shutil.which("telnet")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def node_settings(url: str, work: Path, **changes: Any) -> Config:
+    """A node's settings for tests: the repository's menus and data, quick probes and
+    shutdown, an upload area under `work`; `changes` override any of it."""
+    config = replace(
+        Config(),
+        db=url,
+        data_dir=str(ROOT / "data"),
+        menus_dir=str(ROOT / "menus"),
+        probe_timeout=0.3,
+        shutdown_grace=0.2,
+        upload_dir=str(work / "uploads"),
+    )
+    return replace(config, **changes)
+
+
+async def loaded_database(url: str) -> None:
+    """Create the schema at `url` and load the repository's `data/` into it."""
+    from bbs.store.load import load_dir
+    from bbs.store.migrate import upgrade
+
+    await upgrade(url)
+    await load_dir(url, ROOT / "data")
 
 
 @contextlib.asynccontextmanager

@@ -12,15 +12,13 @@ the accounts list go through the real `bbs` command line.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bbs.config import Config
-from bbs.store.load import load_dir
-from bbs.store.migrate import upgrade
-from tests.e2e.harness import Caller, running_board
+from tests.e2e.harness import Caller, loaded_database, node_settings, running_board
 from tests.e2e.story import Line, bbs
 from tests.e2e.test_download import relay_to
 from tests.telnet_client import Script, TelnetClient
@@ -47,21 +45,12 @@ class Story:
 
 @pytest.fixture
 async def story(db_url: str, tmp_path: Path) -> AsyncIterator[Story]:
-    await upgrade(db_url)
-    await load_dir(db_url, ROOT / "data")
+    await loaded_database(db_url)
     for name, role in ((SPECIALIST, "specialist"), (SYSOP, "sysop")):
         add = ("user", "add", name, "--role", role, "--password-stdin", "--company", "Lotus")
         assert await bbs(db_url, *add, stdin=PASSWORD + "\n") == 0
-    config = replace(
-        Config(),
-        db=db_url,
-        data_dir=str(ROOT / "data"),
-        menus_dir=str(ROOT / "menus"),
-        probe_timeout=0.3,
-        shutdown_grace=0.2,
-        upload_dir=str(tmp_path / "uploads"),
-        upload_max_bytes=2 * 1024 * 1024,
-        upload_min_free_bytes=1024,
+    config = node_settings(
+        db_url, tmp_path, upload_max_bytes=2 * 1024 * 1024, upload_min_free_bytes=1024
     )
     work = tmp_path / "work"
     work.mkdir()

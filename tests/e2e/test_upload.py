@@ -13,7 +13,7 @@ import pytest
 from bbs.config import Config
 from bbs.store.load import load_dir
 from bbs.store.migrate import upgrade
-from tests.e2e.harness import running_board
+from tests.e2e.harness import loaded_database, node_settings, running_board
 from tests.e2e.test_download import at_menu, relay_to
 from tests.transfer.peers import every_byte
 
@@ -24,18 +24,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 async def board(tmp_path: Path) -> AsyncIterator[Config]:
     url = f"sqlite:///{tmp_path / 'bbs.db'}"
-    await upgrade(url)
-    await load_dir(url, ROOT / "data")
-    config = replace(
-        Config(),
-        db=url,
-        data_dir=str(ROOT / "data"),
-        menus_dir=str(ROOT / "menus"),
-        probe_timeout=0.3,
-        shutdown_grace=0.2,
-        upload_dir=str(tmp_path / "uploads"),
-        upload_max_bytes=2 * 1024 * 1024,
-        upload_min_free_bytes=1024,
+    await loaded_database(url)
+    config = node_settings(
+        url, tmp_path, upload_max_bytes=2 * 1024 * 1024, upload_min_free_bytes=1024
     )
     async with running_board(config) as running:
         yield running

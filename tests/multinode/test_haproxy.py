@@ -16,7 +16,7 @@ import shutil
 import struct
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from bbs.board import Board
 from bbs.config import Config
 from bbs.store.load import load_dir
 from bbs.store.migrate import upgrade
-from tests.e2e.harness import running_board
+from tests.e2e.harness import node_settings, running_board
 from tests.e2e.story import Line, bbs
 from tests.pg import free_port
 from tests.telnet_client import Script, TelnetClient
@@ -167,17 +167,7 @@ class Topology:
 
 
 def node_config(url: str, work: Path) -> Config:
-    return replace(
-        Config(),
-        db=url,
-        data_dir=str(ROOT / "data"),
-        menus_dir=str(ROOT / "menus"),
-        probe_timeout=0.3,
-        shutdown_grace=0.2,
-        upload_dir=str(work / "uploads"),
-        proxy_protocol=True,
-        trusted_proxies=("127.0.0.1/32",),
-    )
+    return node_settings(url, work, proxy_protocol=True, trusted_proxies=("127.0.0.1/32",))
 
 
 async def prepare(url: str) -> None:
