@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command, Context, unavailable
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
 from bbs.store.db import StoreError
@@ -242,8 +242,7 @@ class Engine:
                 self.ctx.session.node,
                 str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
             )
-            session = self.ctx.session
-            await session.send("{err}" + escape(session.text("board.db_unavailable")) + "{/}\n")
+            await unavailable(self.ctx.session, error)
             return False
         return True
 

@@ -22,11 +22,11 @@ from bbs.forums.presence import (
     presence_for,
 )
 from bbs.menus.model import one_of
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command, Context, unavailable
 from bbs.session import multiline
 from bbs.session.pager import page
 from bbs.session.session import Session
-from bbs.store.db import StoreError, disk_full
+from bbs.store.db import StoreError
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import clean, user_markup
 
@@ -62,8 +62,7 @@ def _when(at: datetime) -> str:
 
 
 async def _unavailable(session: Session, error: BaseException | None = None) -> None:
-    full = error is not None and disk_full(error)
-    await _say(session, "err", "faults.disk_full" if full else "board.db_unavailable")
+    await unavailable(session, error)
 
 
 async def edit_text(session: Session, title: str) -> str | None:

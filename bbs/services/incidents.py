@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bbs.accounts.model import Caller
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command, Context, unavailable
 from bbs.session.pager import page
 from bbs.session.session import Session
 from bbs.store.db import StoreError, transaction
@@ -78,8 +78,8 @@ async def _yes(session: Session, key: str, **values: object) -> bool:
     return answer[:1].upper() in {session.text("board.yes_key").upper(), "Y", "O", "J"}
 
 
-async def _unavailable(session: Session) -> None:
-    await _say(session, "err", "board.db_unavailable")
+async def _unavailable(session: Session, error: BaseException | None = None) -> None:
+    await unavailable(session, error)
     await session.pause()
 
 
@@ -214,9 +214,9 @@ async def open_incident(ctx: Context, arg: str | None) -> None:
     await session.send("{title}" + escape(session.text("inc.open_title")) + "\n\n")
     try:
         right = await _pick_right(session, db, caller)
-    except StoreError:
+    except StoreError as error:
         log.exception("%s: reading incident rights failed", session.link.peer)
-        await _unavailable(session)
+        await _unavailable(session, error)
         return
     if right is None:
         return
@@ -239,9 +239,9 @@ async def open_incident(ctx: Context, arg: str | None) -> None:
         await _say(session, "err", str(refused), limit=inc.SUMMARY_MAX)
         await session.pause()
         return
-    except StoreError:
+    except StoreError as error:
         log.exception("%s: opening an incident failed", session.link.peer)
-        await _unavailable(session)
+        await _unavailable(session, error)
         return
     log.info("%s: account %s opened incident %d", session.link.peer, caller.account_id, number)
     await _say(session, "ok", "inc.opened", number=number)
@@ -340,9 +340,9 @@ async def attach_files(ctx: Context, number: int) -> None:
     except (inc.Unknown, inc.NotAllowed):
         await _say(session, "err", "inc.attach_refused")
         return
-    except StoreError:
+    except StoreError as error:
         log.exception("%s: recording attachments of incident %d failed", session.link.peer, number)
-        await _unavailable(session)
+        await _unavailable(session, error)
         return
     await _say(session, "ok", "inc.attached", count=count, number=number)
 
@@ -378,9 +378,9 @@ async def my_incidents(ctx: Context, arg: str | None) -> None:
     while True:
         try:
             listed = await inc.caller_incidents(db, caller)
-        except StoreError:
+        except StoreError as error:
             log.exception("%s: listing incidents failed", session.link.peer)
-            await _unavailable(session)
+            await _unavailable(session, error)
             return
         await session.clear()
         lines = ["{title}" + escape(session.text("inc.mine_title")), ""]
@@ -440,9 +440,9 @@ async def specialist_queue(ctx: Context, arg: str | None) -> None:
     while True:
         try:
             waiting = await inc.queue(db, family)
-        except StoreError:
+        except StoreError as error:
             log.exception("%s: reading the queue failed", session.link.peer)
-            await _unavailable(session)
+            await _unavailable(session, error)
             return
         await session.clear()
         title = session.text(
@@ -566,9 +566,9 @@ async def read_screen(ctx: Context, number: int) -> None:
                 return
             if file.incident.account_id == caller.account_id:
                 await inc.mark_seen(db, caller, number)
-        except StoreError:
+        except StoreError as error:
             log.exception("%s: reading incident %d failed", session.link.peer, number)
-            await _unavailable(session)
+            await _unavailable(session, error)
             return
         await session.clear()
         await page(session, _incident_markup(session, file))
@@ -691,9 +691,9 @@ async def _carry_out(ctx: Context, file: inc.IncidentFile, action: inc.Action) -
             await _say(session, "err", str(refused))
             await session.pause()
             return
-        except StoreError:
+        except StoreError as error:
             log.exception("%s: updating incident %d failed", session.link.peer, incident.id)
-            await _unavailable(session)
+            await _unavailable(session, error)
             return
         log.info(
             "%s: account %s: %s on incident %d",

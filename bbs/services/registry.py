@@ -57,3 +57,12 @@ class Command:
         if not self.takes_arg and arg:
             return f"command {self.name!r} takes no argument"
         return self.validate(arg) if self.validate else None
+
+
+async def unavailable(session: Session, error: BaseException | None = None) -> None:
+    """Tell the caller the database cannot serve them now: a full disk says so, anything
+    else is "service momentanément indisponible"."""
+    from bbs.store.db import disk_full
+
+    key = "faults.disk_full" if error is not None and disk_full(error) else "board.db_unavailable"
+    await session.send("{err}" + escape(session.text(key)) + "{/}\n")
