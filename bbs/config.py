@@ -54,8 +54,10 @@ class Config:
     """Connections one node accepts at once; more are told so and closed."""
     max_per_address: int = 10
     """Connections accepted at once from one source address."""
-    login_grace: float = 120.0
-    """Seconds from connection to the end of sign-in, whatever the caller sends meanwhile."""
+    login_grace: float = 300.0
+    """Seconds from connection to the end of sign-in, whatever the caller sends meanwhile.
+    Registration happens before sign-in ends: a new caller typing name, password twice,
+    company, country and a licence at 1995 speed needs several minutes."""
     max_subnegotiation: int = 4096
     """Longest telnet sub-negotiation accepted; a longer one closes the connection."""
     max_option_changes: int = 32
