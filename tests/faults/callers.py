@@ -14,6 +14,9 @@ from tests.faults.node import CONTACT, PASSWORD, POSTER, SPECIALIST, UPLOADER
 from tests.telnet_client import Script, TelnetClient
 from tests.transfer.peers import LRZSZ
 
+PAGER = "Q pour quitter --"
+"""The end of the pager's prompt line."""
+
 
 class Gone(Exception):
     """The line closed (the node died or hung up) before the expected text came."""
@@ -24,12 +27,19 @@ class Call(Line):
 
     peer: TelnetClient
 
-    async def expect(self, text: str, timeout: float = 15.0) -> str:
+    async def expect(self, text: str, timeout: float = 15.0, *, pages: bool = False) -> str:
+        """Output up to `text`; with `pages`, pager prompts met on the way are answered
+        with Q (a long incident history is paged)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             seen = self.transcript()
             found = seen.find(text, self.consumed)
+            more = seen.find(PAGER, self.consumed) if pages else -1
+            if more >= 0 and (found < 0 or more < found):
+                self.consumed = more + len(PAGER)
+                self.type("q")
+                continue
             if found >= 0:
                 end = found + len(text)
                 chunk, self.consumed = seen[self.consumed : end], end
@@ -138,7 +148,17 @@ async def incident_replier(port: int, tag: str, number: int, ledger: Ledger) -> 
     try:
         await line.choose("GO INCIDENTS")
         await line.choose("C", "Incident a consulter")
-        await line.choose(str(number), "Action (lettre")
+        line.type(f"{number}\r")
+        screen = await line.expect("Action (lettre", pages=True)
+        if (
+            "P : Prendre en charge" in screen
+            or "Prendre en charge" in screen.split("Historique")[-1]
+        ):
+            # A new incident is answered only once a specialist has taken it.
+            line.type("P\r")
+            await line.expect("pris en charge")
+            line.type("\r")
+            await line.expect("Action (lettre", pages=True)
         ledger.working.set()
         for n in range(10_000):
             token = f"rep-{tag}-{n}"
@@ -147,7 +167,8 @@ async def incident_replier(port: int, tag: str, number: int, ledger: Ledger) -> 
             line.type(f"{token}\r.\r")
             await line.expect("Reponse envoyee")
             ledger.acked.append(token)
-            await line.choose("", "Action (lettre")
+            line.type("\r")
+            await line.expect("Action (lettre", pages=True)
     finally:
         line.close()
 
