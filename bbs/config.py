@@ -44,6 +44,10 @@ class Config:
     upload_max_bytes: int = 16 * 1024 * 1024
     upload_min_free_bytes: int = 64 * 1024 * 1024
     """Uploads stop when the disk would have less free space than this."""
+    upload_quota_bytes: int = 64 * 1024 * 1024
+    """Bytes one caller may send per day (a guest: per address), all transfers together."""
+    upload_quota_files: int = 50
+    """Files one caller may send per day (a guest: per address)."""
     proxy_protocol: bool = False
     """Expect a PROXY protocol (v1 or v2) header from every connection; only trusted peers."""
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
@@ -66,6 +70,10 @@ class Config:
     """Inbound bytes one connection may send per second; beyond, reading pauses."""
     input_commands_per_second: int = 1000
     """Inbound telnet commands (IAC ...) one connection may send per second."""
+    subnegotiation_bytes_per_second: int = 4096
+    """Telnet sub-negotiation bytes one connection may send per second (a burst of four
+    seconds' worth is allowed: negotiation at connection time); beyond, reading pauses,
+    and a connection over it for `flood_timeout` is closed."""
     flood_timeout: float = 5.0
     """Seconds a connection may stay over its command budget before it is closed."""
     output_high_water: int = 64 * 1024
@@ -100,7 +108,10 @@ _INTS = {
     "max_option_changes",
     "input_bytes_per_second",
     "input_commands_per_second",
+    "subnegotiation_bytes_per_second",
     "output_high_water",
+    "upload_quota_bytes",
+    "upload_quota_files",
 }
 _FLOATS = {
     "idle_timeout",
@@ -179,6 +190,9 @@ def _check_limits(config: Config) -> None:
         "max_per_address",
         "max_option_changes",
         "input_commands_per_second",
+        "subnegotiation_bytes_per_second",
+        "upload_quota_bytes",
+        "upload_quota_files",
         "proxy_timeout",
         "login_grace",
         "flood_timeout",

@@ -28,6 +28,7 @@ STRINGS = Strings(
             "board.idle_warning": "Plus d'activite : deconnexion dans une minute",
             "board.idle_disconnect": "Deconnexion pour inactivite",
             "board.press_enter": "Appuyez sur Entree",
+            "board.too_long": "Saisie trop longue ({max} au plus)",
         }.items()
     }
 )
@@ -196,12 +197,24 @@ async def test_control_c_returns_empty() -> None:
     assert await line_for(b"belg\x03") == ""
 
 
-async def test_line_is_capped_at_max_line() -> None:
+async def test_a_line_longer_than_max_line_is_refused_and_typed_again() -> None:
     session, link = make(max_line=5)
     task = await start(session, link)
     link.type(b"abcdefgh\r\n")
-    assert await within(task) == "abcde"
-    assert b"\x07" in link.output
+    await until(lambda: b"Saisie trop longue (5 au plus)" in link.output)
+    link.type(b"ok\r")
+    assert await within(task) == "ok"
+
+
+async def test_a_paste_of_megabytes_keeps_the_edit_small() -> None:
+    """The guard drops what no line can hold; the editor sees a handful of keys."""
+    session, link = make(max_line=64)
+    task = await start(session, link)
+    for _ in range(32):
+        link.type(b"A" * 65536)
+    link.type(b"\x15fin\r")
+    assert await within(task, 20) == "fin"
+    assert link.output.count(b"Saisie trop longue") == 1
 
 
 async def test_unknown_sequences_and_paste_marks_are_dropped() -> None:

@@ -20,6 +20,7 @@ STRINGS = Strings(
             "board.idle_warning": "Plus d'activité : déconnexion dans une minute",
             "board.idle_disconnect": "Déconnexion pour inactivité",
             "board.press_enter": "Appuyez sur Entrée",
+            "board.too_long": "Saisie trop longue ({max} au plus)",
         }.items()
     }
 )
@@ -65,11 +66,24 @@ async def test_no_echo_when_the_client_echoes_itself() -> None:
     await session.close()
 
 
-async def test_line_length_is_capped() -> None:
+async def test_a_line_longer_than_the_cap_is_refused_not_cut() -> None:
     link = FakeLink()
     session = make(link, max_line=20)
-    link.type(b"x" * 50 + b"\r\n")
-    assert await within(session.read_line()) == "x" * 20
+    link.type(b"x" * 50 + b"\r\n" + b"ok\r\n")
+    assert await within(session.read_line()) == "ok"
+    assert b"Saisie trop longue (20 au plus)" in link.output
+    await session.close()
+
+
+async def test_a_paste_of_megabytes_without_enter_is_dropped_at_the_guard() -> None:
+    """Nothing past the cap is parsed into keys: the queue stays empty whatever comes."""
+    link = FakeLink()
+    session = make(link, max_line=20)
+    for _ in range(64):
+        link.type(b"A" * 65536)
+    link.type(b"\rafter\r")
+    assert await within(session.read_line()) == "after"
+    assert link.output.count(b"Saisie trop longue") == 1
     await session.close()
 
 

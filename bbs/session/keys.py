@@ -35,6 +35,9 @@ class Key(Enum):
     PAGE_DOWN = "page-down"
     UNKNOWN = "unknown"
     """An escape sequence the board does not use; ignored by editors."""
+    TOO_LONG = "too-long"
+    """More characters in a row than any prompt takes: the line is refused, and what
+    follows is dropped up to the next Enter (which is dropped too)."""
 
 
 @dataclass(frozen=True, slots=True)

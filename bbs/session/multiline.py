@@ -29,6 +29,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input.typeahead import get_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
 from prompt_toolkit.key_binding.key_processor import KeyProcessor
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import HSplit, Layout, Window
 from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
 from prompt_toolkit.layout.dimension import Dimension
@@ -451,14 +452,15 @@ class _TextBuffer(Buffer):
         kept: list[str] = []
         for ch in data:
             if len(kept) >= room or (ch == "\n" and lines_left <= 0):
-                self._refuse()
+                self.refuse()
                 break
             lines_left -= ch == "\n"
             kept.append(ch)
         if kept:
             super().insert_text("".join(kept), overwrite, move_cursor, fire_event)
 
-    def _refuse(self) -> None:
+    def refuse(self) -> None:
+        """Ring once and say the limit is reached, until the text changes again."""
         if not self.full:
             self.full = True
             _ring(self)
@@ -468,7 +470,7 @@ class _TextBuffer(Buffer):
         text = self.text
         if len(text) > self.max_chars or text.count("\n") >= self.max_lines:
             self.text = "\n".join(split_text(text, self.max_lines, self.max_chars))
-            self._refuse()
+            self.refuse()
 
 
 def _ring(buffer: Buffer) -> None:
@@ -512,6 +514,13 @@ def _screen_bindings() -> KeyBindings:
     @bindings.add("tab")
     def _tab(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text(TAB)
+
+    @bindings.add(Keys.F24)
+    def _too_long(event: KeyPressEvent) -> None:
+        # More in a row than the text may hold: the rest of that paste was dropped.
+        buffer = event.current_buffer
+        if isinstance(buffer, _TextBuffer):
+            buffer.refuse()
 
     @bindings.add("c-z")
     @bindings.add("escape", "enter")
@@ -595,7 +604,14 @@ async def screen_editor(
     await session.clear()
     with _typeahead_slot() as slot:
         edit = _Edit(session, slot)
-        session.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
+        session.divert_input(
+            edit.input.feed,
+            on_resize=edit.resized,
+            on_end=edit.ended,
+            on_overflow=edit.input.overflow,
+            room=edit.input.room,
+            limit=max_chars,
+        )
         unused: list[KeyPress] = []
         app: _TextApp | None = None
         try:

@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import math
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, TextIO, cast
@@ -54,6 +54,10 @@ _PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
 prompt_toolkit buffer everything that follows until the end mark."""
 _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
+_BACKLOG = 256
+"""Keys waiting for prompt_toolkit beyond which the session stops reading the socket."""
+TOO_LONG = KeyPress(Keys.F24, "")
+"""Stands in the key stream where the caller typed more than the prompt takes."""
 
 
 # ----------------------------------------------------------------- completion
@@ -191,6 +195,8 @@ class _CallerInput(Input):
         self._typeahead_key = typeahead_key
         self._ready: Callable[[], None] | None = None
         self._wakeup: asyncio.Handle | None = None
+        self._room = asyncio.Event()
+        self._room.set()
         self.last_input = time.monotonic()
         """When the caller last typed something, for the idle timeout."""
 
@@ -202,10 +208,22 @@ class _CallerInput(Input):
         self._keys.extend(self._keyboard.feed(text))
         self._wake()
 
+    def overflow(self) -> None:
+        """The caller typed more than the prompt takes (the session's guard saw it)."""
+        self._keys.append(TOO_LONG)
+        self._wake()
+
+    async def room(self) -> None:
+        """Return once prompt_toolkit has worked through most of the keys given to it."""
+        while len(self._keys) > _BACKLOG:
+            self._room.clear()
+            await self._room.wait()
+
     def leftover(self, unprocessed: Sequence[KeyPress]) -> str:
         """Text typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
         keys = [*unprocessed, *self._keys]
         self._keys.clear()
+        self._room.set()
         return "".join(key.data for key in keys) + self._keyboard.pending
 
     @property
@@ -234,6 +252,8 @@ class _CallerInput(Input):
         # A paste is handed over a slice at a time: prompt_toolkit processes what it is
         # given in one go, and thousands of keys would stall every other caller.
         keys, self._keys = self._keys[:_KEYS_AT_ONCE], self._keys[_KEYS_AT_ONCE:]
+        if len(self._keys) <= _BACKLOG:
+            self._room.set()
         self._wake()
         return keys
 
@@ -423,6 +443,14 @@ def _key_bindings() -> KeyBindings:
     def _cancel(event: KeyPressEvent) -> None:
         event.app.exit(result="")
 
+    @bindings.add(Keys.F24)
+    def _too_long(event: KeyPressEvent) -> None:
+        # Refused, not cut: the caller is told and types the line again.
+        event.current_buffer.reset()
+        app = event.app
+        if isinstance(app, _LineApp) and app.on_too_long is not None:
+            app.create_background_task(app.on_too_long())
+
     @bindings.add("tab")
     def _complete(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
@@ -465,7 +493,11 @@ _building = ContextVar("_building", default=False)
 class _LineApp(Application[str]):
     """A prompt_toolkit application editing one caller's line."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(
+        self, on_too_long: Callable[[], Coroutine[Any, Any, None]] | None = None, **options: Any
+    ) -> None:
+        self.on_too_long = on_too_long
+        """Tells the caller their line was refused for its length."""
         token = _building.set(True)
         try:
             super().__init__(**options)
@@ -604,13 +636,23 @@ async def prompt_line(
     with _typeahead_slot() as slot:
         edit = _Edit(session, slot)
         # Hang-ups and window changes reach the edit through the session: it reads no events.
-        session.divert_input(edit.input.feed, on_resize=edit.resized, on_end=edit.ended)
+        session.divert_input(
+            edit.input.feed,
+            on_resize=edit.resized,
+            on_end=edit.ended,
+            on_overflow=edit.input.overflow,
+            room=edit.input.room,
+        )
         unprocessed: list[KeyPress] = []
         try:
             if head:
                 await session.write_raw(encode(head + "\n", session.caps))
             with create_app_session(input=edit.input, output=edit.output):
+                limit = session.settings.max_line
                 edit.app = _LineApp(
+                    on_too_long=lambda: edit.say(
+                        "\n{warn}" + session.text("board.too_long", max=limit) + "{/}\n"
+                    ),
                     layout=Layout(
                         Window(
                             BufferControl(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -66,6 +68,81 @@ _KEY_TEXT = {
     Key.PAGE_DOWN: "\x1b[6~",
 }
 """What a terminal sends for each key: typed-ahead events handed to a diverted editor."""
+
+
+_PRINTABLE_LEAD = re.compile(r"[^\x00-\x1f\x7f]*")
+_PRINTABLE_TAIL = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@functools.lru_cache(maxsize=16)
+def _long_run(limit: int) -> re.Pattern[str]:
+    """Finds `limit` + 1 printable characters in a row."""
+    return re.compile(_PRINTABLE_LEAD.pattern.removesuffix("*") + "{" + str(limit + 1) + "}")
+
+
+class LineGuard:
+    """Bounds what a caller types without an Enter, before any key is parsed.
+
+    A run of more printable characters than the prompt takes is refused where it
+    crosses the bound (a None in the output marks the place) and the rest of the run
+    is dropped, its line end included, at the speed of `re`: a paste of megabytes costs
+    no key parsing and no memory.
+    """
+
+    __slots__ = ("_after_cr", "dropping", "limit", "run")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.run = 0
+        """Printable characters typed in a row so far."""
+        self.dropping = False
+        self._after_cr = False
+
+    def feed(self, text: str) -> list[str | None]:
+        """`text` cut where a run overflows (None marks each overflow), drops removed."""
+        out: list[str | None] = []
+        while text:
+            if self._after_cr:
+                self._after_cr = False
+                if text[0] in "\n\x00":
+                    text = text[1:]
+                    continue
+            if self.dropping:
+                # Up to the next control character: a line end is the refused line's own
+                # and goes too; any other (^C, Escape, ^Z) still does its work.
+                end = _CONTROL.search(text)
+                if end is None:
+                    return out
+                self.dropping = False
+                self.run = 0
+                if end.group() in "\r\n":
+                    self._after_cr = end.group() == "\r"
+                    text = text[end.end() :]
+                else:
+                    text = text[end.start() :]
+                continue
+            lead = _PRINTABLE_LEAD.match(text)
+            assert lead is not None
+            if self.run + lead.end() > self.limit:
+                cut = self.limit - self.run
+            else:
+                found = _long_run(self.limit).search(text, lead.end())
+                if found is None:
+                    if lead.end() == len(text):
+                        self.run += lead.end()
+                    else:
+                        tail = _PRINTABLE_TAIL.search(text)
+                        self.run = len(text) - (tail.start() if tail else len(text))
+                    out.append(text)
+                    return out
+                cut = found.start() + self.limit
+            if cut:
+                out.append(text[:cut])
+            out.append(None)
+            self.dropping = True
+            text = text[cut:]
+        return out
 
 
 class _Wake:
@@ -131,6 +208,9 @@ class Session:
         self._divert_resize: Callable[[], None] | None = None
         self._divert_end: Callable[[str], None] | None = None
         self._divert_after_cr = False
+        self._divert_overflow: Callable[[], None] | None = None
+        self._divert_room: Callable[[], Awaitable[None]] | None = None
+        self._guard = LineGuard(settings.max_line)
         self._raw: asyncio.Queue[bytes] | None = None
         self._write_lock = asyncio.Lock()
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -187,11 +267,14 @@ class Session:
                         self._divert_after_cr = False
                         if text[:1] in ("\n", "\x00"):
                             text = text[1:]
-                    if text:
-                        self._divert(text)
+                    await self._to_editor(text)
                     continue
-                for event in self._parser.feed(text):
-                    await self._events.put(event)
+                for piece in self._guard.feed(text):
+                    if piece is None:
+                        await self._events.put(Key.TOO_LONG)
+                        continue
+                    for event in self._parser.feed(piece):
+                        await self._events.put(event)
                 if self._parser.pending:
                     # A lone ESC is the Escape key unless the rest of a sequence follows.
                     with contextlib.suppress(TimeoutError):
@@ -211,6 +294,29 @@ class Session:
             await self._raw.put(b"")
         await self._events.put(Hangup("hangup"))
 
+    async def _to_editor(self, text: str) -> None:
+        """Diverted input to the editor, bounded, waiting while it has a backlog."""
+        for piece in self._guard.feed(text):
+            sink = self._divert
+            if sink is None:
+                # The editor ended meanwhile: the rest is the next prompt's input.
+                if piece is None:
+                    await self._events.put(Key.TOO_LONG)
+                else:
+                    for event in self._parser.feed(piece):
+                        await self._events.put(event)
+                continue
+            if piece is None:
+                if self._divert_overflow is not None:
+                    self._divert_overflow()
+            elif piece:
+                sink(piece)
+            room = self._divert_room
+            if room is not None:
+                # Back-pressure: while the editor has keys to work through, the socket
+                # is not read, so a paste waits in the network instead of in memory.
+                await room()
+
     # ----------------------------------------------------------------- terminal
 
     def set_caps(self, caps: Caps) -> None:
@@ -225,15 +331,26 @@ class Session:
         *,
         on_resize: Callable[[], None] | None = None,
         on_end: Callable[[str], None] | None = None,
+        on_overflow: Callable[[], None] | None = None,
+        room: Callable[[], Awaitable[None]] | None = None,
+        limit: int | None = None,
     ) -> None:
         """Send decoded input text to `sink` instead of the key parser (full-screen editors).
 
         `on_resize()` follows a window change (already in `caps`); `on_end(reason)` a
         hang-up or `end()`, which an editor reading no events would otherwise never see.
+        More than `limit` printable characters in a row (the session's `max_line` by
+        default) call `on_overflow()` instead of reaching `sink`, and input is dropped up
+        to the next line end; `room()` is awaited after each piece of input (back-pressure).
         """
         self._divert = sink
         self._divert_resize = on_resize if sink is not None else None
         self._divert_end = on_end if sink is not None else None
+        self._divert_overflow = on_overflow if sink is not None else None
+        self._divert_room = room if sink is not None else None
+        self._guard.limit = (
+            (limit or self.settings.max_line) if sink is not None else (self.settings.max_line)
+        )
         if sink is None:
             return
         self._divert_after_cr = self._parser.take_after_cr()
@@ -485,6 +602,7 @@ class Session:
         instant: Callable[[str], bool] | None,
         secret: bool,
     ) -> str:
+        rang = False
         while True:
             event = await self.read_event()
             if isinstance(event, str):
@@ -494,7 +612,10 @@ class Session:
                     self._drop_queued_enter()
                     return event
                 if len(buffer) >= limit:
-                    await self.write_raw(encode(self.controls.bell(), self.caps))
+                    # One bell for a line that is full, not one per key of a paste.
+                    if not rang:
+                        rang = True
+                        await self.write_raw(encode(self.controls.bell(), self.caps))
                     continue
                 buffer.append(event)
                 await self.echo("*" if secret else event)
@@ -502,6 +623,7 @@ class Session:
                 await self.send("\n", remember=False)
                 return "".join(buffer)
             elif event is Key.ERASE:
+                rang = False
                 if buffer:
                     buffer.pop()
                     await self.echo(self.controls.backspace_erase())
@@ -512,6 +634,13 @@ class Session:
             elif event is Key.INTERRUPT:
                 await self.send("\n", remember=False)
                 return ""
+            elif event is Key.TOO_LONG:
+                buffer.clear()
+                await self.send(
+                    "\n{warn}" + self.text("board.too_long", max=limit) + "{/}\n", remember=False
+                )
+                if prompt:
+                    await self.send(prompt, remember=False)
             elif isinstance(event, Resize):
                 await self.redraw()
                 if prompt:

@@ -14,16 +14,22 @@ import telnetlib3
 from telnetlib3.stream_writer import TelnetWriter
 from telnetlib3.telopt import (
     BINARY,
+    CHARSET,
     DO,
     DONT,
+    LINEMODE,
     LOGOUT,
     MCCP2_COMPRESS,
     MCCP3_COMPRESS,
-    SB,
+    NAWS,
+    NEW_ENVIRON,
+    STATUS,
     TM,
     TSPEED,
+    TTYPE,
     WILL,
     WONT,
+    XDISPLOC,
 )
 
 from bbs.config import Config
@@ -44,6 +50,33 @@ _FLOOD_SLICE = 256
 """Bytes of a command flood interpreted at a time (at most 128 commands)."""
 _BYTES_SLICE = 16384
 """Bytes of held input interpreted at a time when they carry few commands."""
+_IAC, _SB, _SE = 255, 250, 240
+_SB_OPTIONS = frozenset({TTYPE, NAWS, NEW_ENVIRON, TSPEED, CHARSET, XDISPLOC})
+"""Sub-negotiations the board has a use for; any other is dropped before telnetlib3,
+which interprets sub-negotiation bytes one at a time in Python, ever sees it."""
+_OPTION_VERBS = frozenset({251, 252, 253, 254})
+"""WILL, WONT, DO, DONT: the commands followed by an option byte."""
+_REFUSED_OPTIONS = (STATUS, LINEMODE)
+"""STATUS serves nobody and makes the server write whatever a client asks for; LINEMODE
+would bring SLC tables to parse and answer while the board reads a key at a time."""
+
+
+def _subnegotiation_end(data: bytes, pos: int) -> tuple[int, int]:
+    """Where the sub-negotiation running at `pos` ends: (index of its closing IAC or -1,
+    end of the body seen so far). Doubled IACs are data; a lone IAC at the very end waits
+    for the byte after it."""
+    scan = pos
+    n = len(data)
+    while True:
+        at = data.find(255, scan)
+        if at < 0:
+            return -1, n
+        if at + 1 >= n:
+            return -1, at
+        if data[at + 1] == _IAC:
+            scan = at + 2
+            continue
+        return at, at
 
 
 def clean_value(value: object) -> str:
@@ -198,7 +231,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self._resize_callbacks: list[Callable[[int, int], None]] = []
         edge = self.edge or Edge(Config())
         self._limits = edge
-        self._paused: set[str] = set()
+        self._read_holds: set[str] = set()
         self._held = bytearray()
         self._flood_since = 0.0
         self._resume_handle: asyncio.TimerHandle | None = None
@@ -210,11 +243,19 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self._byte_rate = config.input_bytes_per_second
         rate = config.input_commands_per_second
         self._commands = TokenBucket(rate, rate)
+        sb_rate = config.subnegotiation_bytes_per_second
+        self._sb_bytes = TokenBucket(sb_rate, max(4 * sb_rate, 2 * config.max_subnegotiation))
+        self._sb_frame: bytearray | None = None
+        """The sub-negotiation being received (from its IAC SB), or None outside one."""
+        self._carry = b""
+        """The start of a command cut by the end of a chunk, kept for the next one."""
+        self._stall: asyncio.TimerHandle | None = None
         assert self.writer is not None and self.reader is not None
         if isinstance(self.writer, BoardWriter):
             self.writer.max_option_changes = config.max_option_changes
         # MCCP makes the server inflate whatever a client sends: a bomb, for no benefit here.
-        self.writer.always_dont.update({MCCP2_COMPRESS, MCCP3_COMPRESS})
+        self.writer.always_dont.update({MCCP2_COMPRESS, MCCP3_COMPRESS, *_REFUSED_OPTIONS})
+        self.writer.always_wont.update(_REFUSED_OPTIONS)
         # The board parses keys itself; telnetlib3's SLC scan costs a Python loop per byte.
         self.writer.slc_simulated = False
         self.reader.set_transport(_ReaderFlow(self))  # type: ignore[arg-type]
@@ -258,17 +299,17 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
 
     def pause(self, reason: str) -> None:
         """Stop reading from the caller for `reason` (budget or reader back-pressure)."""
-        if not self._paused and self._transport is not None:
+        if not self._read_holds and self._transport is not None:
             with contextlib.suppress(RuntimeError, AttributeError):
                 self._transport.pause_reading()
-        self._paused.add(reason)
+        self._read_holds.add(reason)
 
     def resume(self, reason: str) -> None:
         """`reason` no longer holds reading back; reading resumes when nothing else does."""
-        if reason not in self._paused:
+        if reason not in self._read_holds:
             return
-        self._paused.discard(reason)
-        if not self._paused and self._transport is not None and not self._ended:
+        self._read_holds.discard(reason)
+        if not self._read_holds and self._transport is not None and not self._ended:
             with contextlib.suppress(RuntimeError, AttributeError):
                 self._transport.resume_reading()
 
@@ -320,7 +361,10 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         if commands:
             self._commands.charge(commands)
         self._flood_since = 0.0
-        self._feed(data)
+        rest = self._feed(data)
+        if self._sb_bytes.available() < 0 and not self._ended:
+            self._held += rest
+            self._over_subnegotiation_budget()
 
     def _release_held(self) -> None:
         """Interpret held input a slice at a time, as far as both budgets allow."""
@@ -348,29 +392,141 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             self._bytes.charge(len(piece))
             self._commands.charge(commands)
             del self._held[: len(piece)]
-            self._feed(piece)
+            rest = self._feed(piece)
+            if self._sb_bytes.available() < 0:
+                self._held[0:0] = rest
+                self._over_subnegotiation_budget()
+                return
 
-    def _feed(self, data: bytes) -> None:
-        """Hand bytes to telnetlib3, in slices when commands are in play, checking between."""
+    def held_bytes(self) -> int:
+        """Input received but not yet interpreted: held back by a budget, or the unfinished
+        sub-negotiation or command."""
+        frame = len(self._sb_frame) if self._sb_frame is not None else 0
+        return len(self._held) + len(self._carry) + frame
+
+    def _over_subnegotiation_budget(self) -> None:
+        """Sub-negotiation bytes came faster than their budget: read again once it has
+        refilled, and cut a client that stays over it for `flood_timeout`."""
+        if self._ended:
+            return
+        now = asyncio.get_running_loop().time()
+        if not self._flood_since:
+            self._flood_since = now
+        elif now - self._flood_since > self._limits.config.flood_timeout:
+            self.hang_up("subnegotiation_flood", MESSAGES["flood"])
+            return
+        self._wait(-self._sb_bytes.available() / self._sb_bytes.rate)
+
+    def _feed(self, data: bytes) -> bytes:
+        """Hand bytes to telnetlib3; what is left when the sub-negotiation budget ran out
+        (to be read once it has refilled).
+
+        Sub-negotiations are cut out here, with `bytes.find`, and charged to a budget of
+        their own: telnetlib3 reads them a byte at a time in Python, so a client could buy
+        much of the node's time for few bytes. Only those of options in use reach it.
+        """
+        if self.writer is None:
+            return b""
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        if self._sb_frame is None and 255 not in data:
+            self._handover(data)
+            return b""
+        n = len(data)
+        pos = plain = 0
+        limit = self._limits.config.max_subnegotiation
+        while pos < n and not self._ended:
+            frame = self._sb_frame
+            if frame is None:
+                at = data.find(255, pos)
+                if at < 0:
+                    break
+                verb = data[at + 1] if at + 1 < n else -1
+                if verb < 0 or (verb in _OPTION_VERBS and at + 2 >= n):
+                    # A command cut in two by the chunk's end: finish it with the next one.
+                    self._handover(data[plain:at])
+                    self._carry = data[at:]
+                    return b""
+                if verb != _SB:
+                    pos = at + (3 if verb in _OPTION_VERBS else 2)
+                    continue
+                self._handover(data[plain:at])
+                self._sb_frame = bytearray(b"\xff\xfa")
+                pos = plain = at + 2
+                continue
+            end, stop = _subnegotiation_end(data, pos)
+            frame += data[pos:stop]
+            self._sb_bytes.charge(stop - pos)
+            if len(frame) > limit + 2:
+                self.hang_up("subnegotiation_too_long")
+                return b""
+            if end < 0:
+                self._carry = data[stop:]
+                return b""
+            self._sb_frame = None
+            if data[end + 1] == _SE:
+                pos = plain = end + 2
+                self._subnegotiation(bytes(frame + b"\xff\xf0"))
+            else:
+                # IAC and a command inside a sub-negotiation: the frame is broken off and
+                # the command read as one.
+                pos = plain = end
+            if self._sb_bytes.available() < 0:
+                return data[pos:]
+        if self._sb_frame is None:
+            self._handover(data[plain:])
+        return b""
+
+    def _handover(self, data: bytes) -> None:
+        """In-band bytes and commands (no sub-negotiation) to telnetlib3, checked after."""
+        writer = self.writer
+        if not data or writer is None or self._ended:
+            return
+        super().data_received(data)
+        if getattr(writer, "abusive", ""):
+            self.hang_up(writer.abusive)  # type: ignore[attr-defined]
+            return
+        # An unsolicited compression start is ignored, but make sure of it.
+        writer.mccp3_active = False
+
+    def _subnegotiation(self, frame: bytes) -> None:
+        """A whole IAC SB ... IAC SE: to telnetlib3 when its option is in use, else dropped."""
+        option = frame[2:3]
         writer = self.writer
         if writer is None:
             return
-        if writer.cmd_received != SB and 255 not in data:
-            super().data_received(data)
-            return
-        step = self._limits.config.max_subnegotiation
-        for start in range(0, len(data), step):
-            super().data_received(data[start : start + step])
-            if self._ended or self.writer is None:
-                return
-            if getattr(writer, "abusive", ""):
-                self.hang_up(writer.abusive)  # type: ignore[attr-defined]
-                return
-            if writer.cmd_received == SB and len(writer._sb_buffer) > step:
-                self.hang_up("subnegotiation_too_long")
-                return
-            # An unsolicited compression start is ignored, but make sure of it.
-            writer.mccp3_active = False
+        if option in _SB_OPTIONS and (
+            writer.remote_option.enabled(option)
+            or writer.local_option.enabled(option)
+            or writer.pending_option.enabled(DO + option)
+            or writer.pending_option.enabled(WILL + option)
+        ):
+            self._handover(frame)
+        else:
+            log.debug("sub-negotiation of an option not in use dropped (%d bytes)", len(frame))
+
+    # ------------------------------------------------------------ output
+
+    def pause_writing(self) -> None:
+        """The caller stopped reading what the board writes (negotiation replies included):
+        stop reading from them too, and hang up if it lasts `drain_timeout`."""
+        super().pause_writing()
+        self.pause("output")
+        if self._stall is None and not self._ended:
+            loop = asyncio.get_running_loop()
+            self._stall = loop.call_later(self._limits.config.drain_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        """The caller reads again."""
+        super().resume_writing()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+        self.resume("output")
+
+    def _stalled(self) -> None:
+        self._stall = None
+        self.hang_up("stalled")
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Release the connection's place in the node's counts, once."""
@@ -378,7 +534,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             self._released = True
             self._ended = True
             self._limits.admission.release(self.address)
-            for handle in (self._grace, self._resume_handle):
+            for handle in (self._grace, self._resume_handle, self._stall):
                 if handle is not None:
                     handle.cancel()
         super().connection_lost(exc)

@@ -147,10 +147,8 @@ async def _feed_protocol(chunks: list[bytes]) -> tuple[BoardTelnetServer, FakeTr
             if transport.closed:
                 break
             protocol.data_received(chunk)
-            writer = protocol.writer
-            if writer is not None:
-                # Bounded: a sub-negotiation never grows past the cap (plus one slice).
-                assert len(writer._sb_buffer) <= 2 * LIMITS.max_subnegotiation
+            # Bounded: a sub-negotiation never grows past the cap, nor what is held back.
+            assert protocol.held_bytes() <= 2 * LIMITS.max_subnegotiation + 65536
         await asyncio.sleep(0)
     finally:
         protocol.connection_lost(None)
