@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from bbs.store.snapshot import read_directory
 from tests.store_data import sample_directory
 
 WAIT = 60.0
+
+VERSIONS = Path(__file__).resolve().parents[1] / "bbs" / "store" / "migrations" / "versions"
 
 
 async def _tables(url: str) -> set[str]:
@@ -44,7 +47,8 @@ async def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None
     # The full-text index (SQLite: FTS5 tables) is made by hand, outside the models.
     modelled = {name for name in first if include_object(None, name, "table", True, None)}
     assert modelled == {*Base.metadata.tables, "alembic_version"}
-    assert await revision(db_url) == head_revision() == "0010"
+    newest = max(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert await revision(db_url) == head_revision() == newest
 
 
 async def test_upgrade_keeps_loaded_data(db_url: str) -> None:
@@ -96,7 +100,8 @@ async def test_a_schema_of_another_revision_is_refused(store_url: str) -> None:
             await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
 
     await asyncio.wait_for(stamp(), WAIT)
-    with pytest.raises(StoreError, match="has schema revision 9999, this board needs 0010"):
+    needs = f"has schema revision 9999, this board needs {head_revision()}"
+    with pytest.raises(StoreError, match=needs):
         await asyncio.wait_for(read_directory(store_url), WAIT)
     with pytest.raises(StoreError, match="run 'bbs db upgrade'"):
         await asyncio.wait_for(load_directory(store_url, sample_directory()), WAIT)

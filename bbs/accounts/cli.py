@@ -51,7 +51,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     add.add_argument(
         "--password-stdin", action="store_true", required=True, help="read the password's line"
     )
-    add.add_argument("--company", metavar="C", default="")
+    add.add_argument("--company", metavar="C", default="", help="a member of it (sysop's word)")
     add.add_argument("--country", metavar="CC", default="")
     add.add_argument("--lang", choices=("fr", "en", "de"), default="fr")
     add.set_defaults(run=_add)
@@ -130,6 +130,8 @@ async def _add(config: Config, args: argparse.Namespace) -> int:
                 country=country,
                 lang=args.lang,
                 now=clock(),
+                # The sysop vouches for the company given here; callers cannot.
+                member=bool(args.company.strip()),
             )
     except store.NameTaken:
         raise UsageError(f"an account named {clean(name)!r} (or too much like it) exists") from None

@@ -63,7 +63,9 @@ def _account(row: Any) -> Account:
 
 
 def _accounts() -> Any:
-    return select(ACCOUNT, COMPANY.c.name.label("company")).outerjoin(
+    # The company an account belongs to, else the one its caller typed (shown, not trusted).
+    shown = func.coalesce(COMPANY.c.name, ACCOUNT.c.company_name)
+    return select(ACCOUNT, shown.label("company")).outerjoin(
         COMPANY, COMPANY.c.id == ACCOUNT.c.company_id
     )
 
@@ -119,9 +121,15 @@ async def create_account(
     country: str,
     lang: str,
     now: datetime,
+    member: bool = False,
 ) -> int:
-    """A new account's id; NameTaken when the key is someone else's."""
-    company_id = await company_id_for(conn, company) if company else None
+    """A new account's id; NameTaken when the key is someone else's.
+
+    `company` is kept as text. Belonging to a company (and so its entitlements) comes
+    with `member`, which only the sysop's `bbs user add` sets; a caller who registers
+    is made a member later, never by typing a name (`bbs.support.companies`).
+    """
+    company_id = await company_id_for(conn, company) if member and company else None
     try:
         async with conn.begin_nested():
             new = await conn.scalar(
@@ -132,6 +140,7 @@ async def create_account(
                     password_hash=password_hash,
                     role=role,
                     company_id=company_id,
+                    company_name=company,
                     country=country,
                     lang=lang,
                     created_at=now,

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from bbs.services.registry import Command, Context
 from bbs.store.db import StoreError, transaction
-from bbs.support.contracts import ContractStatus, LicenceStatus, SupportSummary, support_summary
+from bbs.support.companies import add_member, may_grant
+from bbs.support.contracts import (
+    ContractError,
+    ContractStatus,
+    LicenceStatus,
+    SupportSummary,
+    support_summary,
+)
 from bbs.support.entitlements import days_left, today_utc
 from bbs.support.products import family_name, product_name
 from bbs.terminal.markup import escape
@@ -174,6 +181,54 @@ async def show_my_support(ctx: Context, arg: str | None) -> None:
     await session.send(head + summary_markup(session, summary, today))
 
 
+async def add_colleague(ctx: Context, arg: str | None) -> None:
+    """A named contact makes another caller's account a member of their company.
+
+    Membership carries the company's entitlements (its Knowledge base subscription),
+    so it is granted by someone the company named, never claimed at registration.
+    """
+    session = ctx.session
+    caller = session.caller
+    db = ctx.board.db
+    if db is None:
+        await session.send("{err}" + _text(session, "asst.unavailable") + "{/}\n")
+        return
+    today = today_utc()
+    try:
+        async with transaction(db, write=False) as conn:
+            allowed = (
+                caller.account_id is not None
+                and caller.company_id is not None
+                and await may_grant(conn, caller.account_id, caller.company_id, today)
+            )
+    except StoreError:
+        await session.send("{err}" + _text(session, "asst.unavailable") + "{/}\n")
+        return
+    if not allowed:
+        await session.send("{warn}" + _text(session, "asst.colleague_not_contact") + "{/}\n")
+        return
+    name = await ctx.choose("asst.colleague_ask")
+    if name is None:
+        return
+    assert caller.account_id is not None
+    try:
+        async with transaction(db, write=True) as conn:
+            company = await add_member(conn, caller.company, name, today, by=caller.account_id)
+    except ContractError as refused:
+        log.info("%s: colleague %r not added: %s", session.link.peer, name, refused)
+        await session.send("{warn}" + _text(session, "asst.colleague_refused") + "{/}\n")
+        return
+    except StoreError:
+        await session.send("{err}" + _text(session, "asst.unavailable") + "{/}\n")
+        return
+    log.info("%s: account %s added %r to company %r", session.link.peer, caller.name, name, company)
+    await session.send(
+        "{ok}"
+        + _text(session, "asst.colleague_added", user={"name": name, "company": company})
+        + "{/}\n"
+    )
+
+
 COMMANDS: list[Command] = [
     Command(
         "my_support",
@@ -181,6 +236,7 @@ COMMANDS: list[Command] = [
         "Mon assistance : vos droits, jours et crédits restants",
         showable=True,
     ),
+    Command("add_colleague", add_colleague, "Ajouter un collègue à sa société"),
 ]
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -402,6 +403,10 @@ class AccountRow(Base):
     password_hash: Mapped[str]
     role: Mapped[str]
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    """The company the account belongs to: granted by the sysop or a named contact of its
+    contract, never by what the caller typed (entitlements follow from it)."""
+    company_name: Mapped[str] = mapped_column(server_default="")
+    """The company the caller typed at registration: free text, shown, never trusted."""
     country: Mapped[str]
     lang: Mapped[str]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -565,6 +570,17 @@ class IncidentAttachmentRow(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
 
+class UploadUsageRow(Base):
+    """What one caller (`account:<id>`, a guest `addr:<address>`) sent on one UTC day."""
+
+    __tablename__ = "upload_usage"
+
+    owner: Mapped[str] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    files: Mapped[int]
+
+
 LIVE_TABLES: tuple[str, ...] = (
     "company",
     "account",
@@ -575,6 +591,7 @@ LIVE_TABLES: tuple[str, ...] = (
     "incident",
     "incident_event",
     "incident_attachment",
+    "upload_usage",
     # forums and presence (FORUM_TABLES below)
     "forum",
     "forum_section",

@@ -1,5 +1,5 @@
 """`bbs contract ...`: add, list and show contracts, add and remove named contacts,
-add incident credits."""
+add incident credits; `bbs company member ...`: who belongs to a company."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bbs.errors import UsageError
+from bbs.support.companies import Member, add_member, list_members, remove_member
 from bbs.support.contracts import (
     Contract,
     ContractError,
@@ -55,6 +56,28 @@ def _count(text: str) -> int:
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add this command's parsers to `sub`; each sets `run(config, args) -> int` (async)."""
+    company = sub.add_parser("company", help="customer companies and who belongs to them")
+    co_sub = company.add_subparsers(
+        dest="company_command", required=True, parser_class=type(company)
+    )
+    member = co_sub.add_parser("member", help="members (their company's rights follow)")
+    member_sub = member.add_subparsers(
+        dest="member_command", required=True, parser_class=type(company)
+    )
+    for verb, run, text in (
+        ("add", _member_add, "make an account a member of a company"),
+        ("remove", _member_remove, "take an account out of a company"),
+    ):
+        one = member_sub.add_parser(verb, help=text)
+        common(one)
+        one.add_argument("company", metavar="COMPANY")
+        one.add_argument("account", metavar="ACCOUNT_NAME")
+        one.set_defaults(run=run)
+    members = member_sub.add_parser("list", help="a company's members")
+    common(members)
+    members.add_argument("company", metavar="COMPANY")
+    members.set_defaults(run=_member_list)
+
     contract = sub.add_parser("contract", help="support contracts and their named contacts")
     csub = contract.add_subparsers(
         dest="contract_command", required=True, parser_class=type(contract)
@@ -228,4 +251,35 @@ async def _credit(config: Config, args: argparse.Namespace) -> int:
 
     contract: Contract = await _in_transaction(config, work, write=True)
     print(f"{contract.number}: {contract.credits} incident(s) left")
+    return 0
+
+
+async def _member_add(config: Config, args: argparse.Namespace) -> int:
+    today = today_utc()
+
+    async def work(conn: AsyncConnection) -> str:
+        return await add_member(conn, args.company, args.account, today)
+
+    company: str = await _in_transaction(config, work, write=True)
+    print(f"{clean(args.account)} is now a member of {clean(company)}")
+    return 0
+
+
+async def _member_remove(config: Config, args: argparse.Namespace) -> int:
+    async def work(conn: AsyncConnection) -> str:
+        return await remove_member(conn, args.company, args.account)
+
+    company: str = await _in_transaction(config, work, write=True)
+    print(f"{clean(args.account)} is no longer a member of {clean(company)}")
+    return 0
+
+
+async def _member_list(config: Config, args: argparse.Namespace) -> int:
+    async def work(conn: AsyncConnection) -> tuple[str, list[Member]]:
+        return await list_members(conn, args.company)
+
+    company, members = await _in_transaction(config, work, write=False)
+    print(f"{clean(company)}: {len(members)} member(s)")
+    for m in members:
+        print(f"  {clean(m.name):<24} {m.role:<10} {'named contact' if m.contact else ''}".rstrip())
     return 0
