@@ -15,6 +15,7 @@ from bbs.accounts.names import GUEST_WORDS, NEW_WORDS, name_key, name_problem, t
 from bbs.accounts.passwords import POOL, password_problem
 from bbs.directory.query import find_country
 from bbs.directory.text import fold
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.session import Hangup
 from bbs.store.db import StoreError, transaction
@@ -35,7 +36,7 @@ TRIES = 3
 """Bad answers to one question before the board gives up."""
 LANGS = {"fr": "fr", "en": "en", "de": "de", "francais": "fr", "english": "en", "anglais": "en"}
 LANGS |= {"deutsch": "de", "allemand": "de", "french": "fr", "german": "de", "englisch": "en"}
-_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
 _LICENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 /-]{2,29}")
 FIRST_PURCHASE = date(1982, 1, 1)
 """No Lotus product was sold before the company was founded."""
@@ -296,8 +297,9 @@ async def licence_form(session: Session, board: Board, db: AsyncEngine, account_
         answer = answer.strip()
         if not answer:
             return None
-        if answer.isdigit() and 1 <= int(answer) <= len(products):
-            return products[int(answer) - 1]
+        choice = parse_number(answer)
+        if choice is not None and 1 <= choice <= len(products):
+            return products[choice - 1]
         if answer.lower() in SUPPORT_PRODUCTS:
             return answer.lower()
         return Bad(session.text("acct.product_bad"))

@@ -22,6 +22,7 @@ from bbs.forums.presence import (
     presence_for,
 )
 from bbs.menus.model import one_of
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context, unavailable
 from bbs.session import multiline
 from bbs.session.pager import page
@@ -185,8 +186,9 @@ async def section_screen(
             if await post_thread(ctx, db, section.id):
                 offset = 0
             continue
-        if answer.isdigit() and offset < int(answer) <= offset + len(found):
-            await thread_screen(ctx, db, found[int(answer) - offset - 1].id)
+        choice = parse_number(answer)
+        if choice is not None and offset < choice <= offset + len(found):
+            await thread_screen(ctx, db, found[choice - offset - 1].id)
             continue
         handled = await ctx.engine.global_command(answer)
         if handled is not None:
@@ -315,9 +317,10 @@ async def _reply(ctx: Context, db: AsyncEngine, thread: store.Thread) -> None:
 
 
 async def _toggle_hidden(session: Session, db: AsyncEngine, thread: store.Thread, arg: str) -> None:
-    if not arg.isdigit() or not 1 <= int(arg) <= len(thread.posts):
+    choice = parse_number(arg)
+    if choice is None or not 1 <= choice <= len(thread.posts):
         raise store.ForumError("bad_post")
-    post = thread.posts[int(arg) - 1]
+    post = thread.posts[choice - 1]
     await store.hide_post(db, post.id, session.caller, store.now_utc(), hidden=not post.hidden)
     await _say(session, "ok", "forum.shown" if post.hidden else "forum.hidden")
 
@@ -334,11 +337,10 @@ async def _move(session: Session, db: AsyncEngine, thread: store.Thread) -> None
     ).strip()
     if not answer:
         return
-    if not answer.isdigit() or not 1 <= int(answer) <= len(sections):
+    choice = parse_number(answer)
+    if choice is None or not 1 <= choice <= len(sections):
         raise store.ForumError("no_section")
-    await store.move_thread(
-        db, thread.id, sections[int(answer) - 1][0], session.caller, store.now_utc()
-    )
+    await store.move_thread(db, thread.id, sections[choice - 1][0], session.caller, store.now_utc())
     await _say(session, "ok", "forum.moved")
 
 
@@ -475,11 +477,12 @@ async def page_command(ctx: Context, argument: str) -> None:
         where.set_pages_refused(session, target.upper() == "OFF")
         await _say(session, "ok", "page.refusing" if target.upper() == "OFF" else "page.accepting")
         return
-    if not target.isdigit():
+    node = parse_number(target)
+    if node is None:
         await _say(session, "err", "page.usage")
         return
     try:
-        result = await where.send_page(session, int(target), text.strip(), page_markup)
+        result = await where.send_page(session, node, text.strip(), page_markup)
     except StoreError:
         log.exception("page failed")
         await _say(session, "err", "cluster.unavailable")
@@ -584,7 +587,8 @@ async def chat_command(ctx: Context, argument: str) -> None:
         await _say(session, "err", "chat.not_sysop")
         return
     try:
-        target = await where.peer_at(int(arg)) if arg.isdigit() else None
+        chosen = parse_number(arg)
+        target = await where.peer_at(chosen) if chosen is not None else None
     except StoreError:
         log.exception("finding the chat's node failed")
         await _say(session, "err", "cluster.unavailable")

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bbs.accounts.model import Caller
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context, unavailable
 from bbs.session.pager import page
 from bbs.session.session import Session
@@ -104,8 +105,7 @@ def _state(session: Session, state: str) -> str:
 
 
 def _number(value: str) -> int | None:
-    value = value.strip().lstrip("#").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return parse_number(value.strip().lstrip("#"))
 
 
 # --- on sign-in -----------------------------------------------------------------------
@@ -169,8 +169,9 @@ async def _choose(session: Session, title_key: str, labels: Sequence[str]) -> in
         answer = await _ask(session, "inc.choose", 4)
         if not answer:
             return None
-        if answer.isdigit() and 1 <= int(answer) <= len(labels):
-            return int(answer) - 1
+        choice = parse_number(answer)
+        if choice is not None and 1 <= choice <= len(labels):
+            return choice - 1
         await _say(session, "err", "inc.bad_choice", count=len(labels))
 
 

@@ -18,6 +18,7 @@ from bbs.kb.cdrom import current_edition
 from bbs.kb.search import KbHit, search_base
 from bbs.kb.store import get_article
 from bbs.library.search import get_note, note_languages, to_markup
+from bbs.numbers import parse_number
 from bbs.services.library import note_markup
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS, _send
@@ -166,10 +167,11 @@ async def _open(ctx: Context, reference: str) -> None:
     assert db is not None
     word = reference.strip()
     try:
-        if word.isdigit() and len(word) == 5:
-            langs = await note_languages(db, int(word))
+        number = parse_number(word) if len(word) == 5 else None
+        if number is not None:
+            langs = await note_languages(db, number)
             lang = session.lang if session.lang in langs else (langs or ["fr"])[0]
-            note = await get_note(db, int(word), lang) if langs else None
+            note = await get_note(db, number, lang) if langs else None
             if note is not None:
                 await read_document(session, note.title, note_markup(session, note, None))
                 return

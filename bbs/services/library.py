@@ -19,6 +19,7 @@ from bbs.library.search import (
     search_notes,
     to_markup,
 )
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page, read_document
 from bbs.session.session import Session
@@ -72,13 +73,14 @@ async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -
         if answer is None:
             return
         numbers = {n.number for n in notes}
-        if not answer.isdigit() or int(answer) not in numbers:
+        number = parse_number(answer)
+        if number is None or number not in numbers:
             await session.send(
                 "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
             )
             await session.pause()
             continue
-        await read_note(ctx, int(answer))
+        await read_note(ctx, number)
 
 
 async def read_note(ctx: Context, number: int) -> None:
@@ -160,11 +162,12 @@ async def _pick(
         handled = await ctx.engine.global_command(answer)
         if handled is not None:
             return
-        if not answer.isdigit() or not 1 <= int(answer) <= len(choices):
+        choice = parse_number(answer)
+        if choice is None or not 1 <= choice <= len(choices):
             await session.send("{err}" + escape(session.text("term.invalid")) + "{/}\n")
             await session.pause()
             continue
-        code, label = choices[int(answer) - 1]
+        code, label = choices[choice - 1]
         try:
             notes = await listing(code)
         except StoreError:
@@ -319,8 +322,9 @@ async def search(ctx: Context, arg: str | None) -> None:
                 "{h}" + escape(session.text("lib.choose_note")) + "{/} ", max_len=40
             )
         ).strip()
-        if answer.isdigit() and int(answer) in {h.number for h in hits}:
-            await read_note(ctx, int(answer))
+        number = parse_number(answer)
+        if number is not None and number in {h.number for h in hits}:
+            await read_note(ctx, number)
             continue
         if answer:
             await session.send(

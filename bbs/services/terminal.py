@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS
 from bbs.session.session import Session
@@ -94,9 +95,10 @@ async def change(session: Session, choice: str) -> bool:
             max_rows=MAX_ROWS,
         )
         cols_text, _, rows_text = answer.lower().replace(" ", "").partition("x")
-        if not (cols_text.isdigit() and rows_text.isdigit()):
+        cols_typed, rows_typed = parse_number(cols_text), parse_number(rows_text)
+        if cols_typed is None or rows_typed is None:
             return False
-        cols, rows = int(cols_text), int(rows_text)
+        cols, rows = cols_typed, rows_typed
         if not (MIN_COLS <= cols <= MAX_COLS and MIN_ROWS <= rows <= MAX_ROWS):
             return False
         session.set_caps(caps.with_(cols=cols, rows=rows))
@@ -108,8 +110,8 @@ async def change(session: Session, choice: str) -> bool:
         answer = await _ask(session, "term.ask_speed", options=options)
         if answer == "0":
             session.set_caps(caps.with_(baud=0))
-        elif answer.isdigit() and int(answer) in SPEEDS:
-            session.set_caps(caps.with_(baud=int(answer)))
+        elif (speed := parse_number(answer)) is not None and speed in SPEEDS:
+            session.set_caps(caps.with_(baud=speed))
         else:
             return False
     elif choice == "6":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bbs.library import model
 from bbs.library.search import get_note, note_languages
+from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.binary import binary_line
 from bbs.session.session import Session
@@ -118,8 +119,12 @@ async def download(ctx: Context, argument: str) -> None:
     session = ctx.session
     words = argument.upper().split()
     numbers: list[int]
-    if words and words[0].isdigit() and len(words) <= 2:
-        numbers, letter = [int(words[0])], words[1] if len(words) == 2 else session.protocol
+    first = parse_number(words[0]) if words else None
+    if words and words[0][:1].isdigit() and first is None:
+        await _say(session, "err", "xfer.bad_number", number=words[0][:12])
+        return
+    if first is not None and len(words) <= 2:
+        numbers, letter = [first], words[1] if len(words) == 2 else session.protocol
     elif len(words) <= 1 and session.tagged:
         numbers, letter = list(session.tagged), words[0] if words else session.protocol
     else:
@@ -154,10 +159,11 @@ async def tag(ctx: Context, argument: str) -> None:
     if word in ("-", "0"):
         session.tagged.clear()
     elif word:
-        if not word.isdigit():
+        typed = parse_number(word)
+        if typed is None:
             await _say(session, "err", "xfer.tag_usage")
             return
-        number = int(word)
+        number = typed
         if number not in session.tagged:
             if len(session.tagged) >= MAX_TAGGED:
                 await _say(session, "err", "xfer.tag_full", limit=MAX_TAGGED)
@@ -174,10 +180,11 @@ async def capture(ctx: Context, argument: str) -> None:
     terminals that can only capture what scrolls by."""
     session = ctx.session
     word = argument.strip()
-    if not word.isdigit():
+    number = parse_number(word)
+    if number is None:
         await _say(session, "err", "xfer.cap_usage")
         return
-    note = await _fetch_note(ctx, int(word))
+    note = await _fetch_note(ctx, number)
     if note is None:
         return
     await _say(session, "em", "xfer.capture_start")

@@ -36,6 +36,7 @@ from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.styles import Style
 
 from bbs.directory.text import fold
+from bbs.numbers import parse_number
 from bbs.session.keys import Key, Resize
 from bbs.session.pager import page
 from bbs.session.ptk import _Edit, _LineApp, _typeahead_slot
@@ -78,8 +79,9 @@ def parse_command(line: str) -> Command | None:
     letter = match.group(1).upper()
     letter = "?" if letter == "H" else letter
     space, argument = match.group(2), match.group(3)
-    if argument.isdigit() and argument.isascii() and letter in _NUMBERED:
-        return Command(letter, int(argument))
+    number = parse_number(argument) if letter in _NUMBERED else None
+    if number is not None:
+        return Command(letter, number)
     if argument and not space:
         # "/Suite", "/etc/hosts": text that happens to start with a command letter.
         return None

@@ -52,7 +52,7 @@ INCIDENT_MAX_CONTACTS = 1
 MAX_CREDITS = 10_000
 """A sanity bound on credits given at once (a typo guard, not a business rule)."""
 
-_NUMBER = re.compile(r"^[A-Z]{2}-\d{2}-(\d{5,})$")
+_NUMBER = re.compile(r"^[A-Z]{2}-\d{2}-(\d{5,9})$", re.ASCII)
 
 
 class ContractError(Exception):

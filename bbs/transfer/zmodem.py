@@ -39,6 +39,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
+from bbs.numbers import parse_number
 from bbs.transfer.channel import Cancelled, Channel, Incoming, OutFile, Sink, TransferError
 from bbs.transfer.zmodem_frames import (
     AUTO_START,
@@ -722,9 +723,11 @@ def _parse_info(data: bytes) -> tuple[str, int | None, int | None]:
     except UnicodeDecodeError:
         name = raw_name.decode("latin-1")
     fields = rest.partition(b"\0")[0].split()
-    size = int(fields[0]) if fields and fields[0].isdigit() else None
+    # Bounded before conversion: a size of thousands of digits is nonsense, not a number
+    # for `int` to chew on (or refuse with an exception).
+    size = parse_number(fields[0], max_digits=20) if fields else None
     mtime = None
-    if len(fields) > 1:
+    if len(fields) > 1 and len(fields[1]) <= 22:
         with contextlib.suppress(ValueError):
             mtime = int(fields[1], 8) or None
     return name, size, mtime
