@@ -44,7 +44,7 @@ async def test_upgrade_creates_the_schema_and_is_idempotent(db_url: str) -> None
     # The full-text index (SQLite: FTS5 tables) is made by hand, outside the models.
     modelled = {name for name in first if include_object(None, name, "table", True, None)}
     assert modelled == {*Base.metadata.tables, "alembic_version"}
-    assert await revision(db_url) == head_revision() == "0010"
+    assert await revision(db_url) == head_revision() == "0012"
 
 
 async def test_upgrade_keeps_loaded_data(db_url: str) -> None:
@@ -96,7 +96,7 @@ async def test_a_schema_of_another_revision_is_refused(store_url: str) -> None:
             await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
 
     await asyncio.wait_for(stamp(), WAIT)
-    with pytest.raises(StoreError, match="has schema revision 9999, this board needs 0010"):
+    with pytest.raises(StoreError, match="has schema revision 9999, this board needs 0012"):
         await asyncio.wait_for(read_directory(store_url), WAIT)
     with pytest.raises(StoreError, match="run 'bbs db upgrade'"):
         await asyncio.wait_for(load_directory(store_url, sample_directory()), WAIT)
