@@ -304,6 +304,9 @@ async def run_node(
         config=config,
         node=config.node_label,
     )
+    from bbs.fax.phone import start_phone
+
+    phone = await start_phone(config, board.strings, board.db)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
@@ -325,6 +328,8 @@ async def run_node(
     log.warning("stopping: telling %d caller(s)", len(board.sessions))
     # Stop listening first, but close callers' lines only after they have read the notice.
     server._server.close()
+    if phone is not None:
+        phone.close()
     await board.shutdown()
     server.close()
     with contextlib.suppress(TimeoutError):

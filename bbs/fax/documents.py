@@ -167,8 +167,7 @@ def cover_text(
 ) -> CoverText:
     """The cover page's lines for an order."""
     listed = ", ".join(
-        strings.get("fax.page.catalogue_title", lang) if n == CATALOGUE else str(n)
-        for n in numbers
+        strings.get("fax.page.catalogue_title", lang) if n == CATALOGUE else str(n) for n in numbers
     )
 
     def lines(total: int) -> list[str]:

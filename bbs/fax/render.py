@@ -102,7 +102,9 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     try:
         return ImageFont.truetype(str(path), size)
     except OSError:
-        raise FaxError(f"cannot load the fax font {path} (Debian package fonts-dejavu-core)") from None
+        raise FaxError(
+            f"cannot load the fax font {path} (Debian package fonts-dejavu-core)"
+        ) from None
 
 
 def wrap(text: str, width: int = COLUMNS) -> list[str]:
@@ -113,8 +115,7 @@ def wrap(text: str, width: int = COLUMNS) -> list[str]:
             lines.append(line.rstrip())
         else:
             lines.extend(
-                textwrap.wrap(line, width, break_long_words=True, replace_whitespace=False)
-                or [""]
+                textwrap.wrap(line, width, break_long_words=True, replace_whitespace=False) or [""]
             )
     return lines
 
@@ -174,9 +175,7 @@ def _draw_body(draw: ImageDraw.ImageDraw, lines: Sequence[str]) -> None:
 
 def _bilevel(page: Image.Image, paper: Paper, resolution: Resolution) -> Image.Image:
     if resolution is Resolution.STANDARD:
-        page = page.resize(
-            (WIDTH, page_height(paper, Resolution.STANDARD)), Image.Resampling.BOX
-        )
+        page = page.resize((WIDTH, page_height(paper, Resolution.STANDARD)), Image.Resampling.BOX)
     return page.point(lambda v: 255 if v >= 160 else 0).convert("1", dither=Image.Dither.NONE)
 
 

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, TiffImagePlugin
 
 _SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
 
@@ -43,6 +43,7 @@ def t4_code(page: Image.Image) -> Coded:
     )
     out.seek(0)
     with Image.open(out) as coded:
+        assert isinstance(coded, TiffImagePlugin.TiffImageFile)
         tags = coded.tag_v2
         offsets = tags[273]
         counts = tags[279]
@@ -51,6 +52,15 @@ def t4_code(page: Image.Image) -> Coded:
     raw = out.getvalue()
     strip = b"".join(raw[o : o + c] for o, c in zip(offsets, counts, strict=True))
     return Coded(strip, page.width, page.height, t4, fill)
+
+
+def _blob(out: bytearray, data: bytes) -> int:
+    """Append `data` (word-aligned); where it starts."""
+    at = len(out)
+    out.extend(data)
+    if len(out) % 2:
+        out.append(0)
+    return at
 
 
 def write_class_f(
@@ -73,28 +83,18 @@ def write_class_f(
         out += page.data
         if len(out) % 2:
             out += b"\x00"
-        extra = bytearray()
         # Values longer than 4 bytes live outside the directory: place them first.
-
-        def blob(data: bytes) -> int:
-            at = len(out) + len(extra)
-            extra.extend(data)
-            if len(extra) % 2:
-                extra.append(0)
-            return at
-
-        x_at = blob(struct.pack("<II", dpi[0], 1))
-        y_at = blob(struct.pack("<II", dpi[1], 1))
+        x_at = _blob(out, struct.pack("<II", dpi[0], 1))
+        y_at = _blob(out, struct.pack("<II", dpi[1], 1))
         soft = software.encode("ascii", "replace") + b"\x00"
-        soft_at = blob(soft)
+        soft_at = _blob(out, soft)
         texts: list[tuple[int, bytes, int]] = []
         if description:
             desc = description.encode("ascii", "replace") + b"\x00"
-            texts.append((270, desc, blob(desc)))
+            texts.append((270, desc, _blob(out, desc)))
         if stamp:
             when = stamp.encode("ascii", "replace")[:19].ljust(19, b" ") + b"\x00"
-            texts.append((306, when, blob(when)))
-        out += extra
+            texts.append((306, when, _blob(out, when)))
         entries: list[tuple[int, int, int, int]] = [
             (254, _LONG, 1, 2),  # NewSubfileType: a page of a multi-page document
             (256, _LONG, 1, page.width),
