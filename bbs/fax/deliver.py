@@ -164,3 +164,14 @@ def schedule(
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
     return task
+
+
+async def resume_pending(
+    db: AsyncEngine, config: Config, strings: Strings
+) -> list[asyncio.Task[Job | None]]:
+    """Start the delivery of orders a stopped node left queued and never drew; their
+    tasks. (On a shared database each is claimed by one node only.)"""
+    from bbs.fax.jobs import list_jobs
+
+    pending = [j for j in await list_jobs(db, state="queued", limit=500) if not j.file]
+    return [schedule(db, config, strings, job.id) for job in pending]

@@ -119,13 +119,13 @@ def _mine(session: Session, job: Job) -> bool:
 
 
 async def _download(ctx: Context, job: Job) -> None:
-    from bbs.services.transfers import PROTOCOLS, _send
+    from bbs.services.transfers import send_files
 
     path = spool_path(ctx.board.config, job)
     if path is None or not path.is_file():
         await _say(ctx.session, "err", "fax.telnet.not_ready", state=job.state)
         return
-    await _send(ctx, PROTOCOLS["Z"], [OutFile(Path(path).name.upper(), path)])
+    await send_files(ctx, [OutFile(Path(path).name.upper(), path)])
 
 
 def _documents(job: Job) -> str:

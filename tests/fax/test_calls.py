@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bbs.config import Config
-from bbs.fax.jobs import list_jobs
+from bbs.fax.jobs import Job, list_jobs
 from bbs.store.db import engine_scope
 from tests.e2e.harness import node_settings, running_board
 from tests.e2e.test_download import at_menu, relay_to
@@ -79,7 +79,7 @@ class Line:
         self.writer.close()
 
 
-async def jobs(config: Config):  # type: ignore[no-untyped-def]
+async def jobs(config: Config) -> list[Job]:
     async with engine_scope(config.db) as db:
         return await asyncio.wait_for(list_jobs(db), 10)
 

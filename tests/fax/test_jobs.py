@@ -15,8 +15,8 @@ from PIL import Image
 
 from bbs.cli import main
 from bbs.config import Config
-from bbs.fax.deliver import command_line, deliver
-from bbs.fax.jobs import Limits, RateLimited, create_job, get_job, list_jobs
+from bbs.fax.deliver import command_line, deliver, resume_pending
+from bbs.fax.jobs import Job, Limits, RateLimited, create_job, get_job, list_jobs
 from bbs.menus.strings import Strings
 from bbs.store.db import engine_scope
 
@@ -25,7 +25,9 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 LIMITS = Limits(per_caller=2, per_number=3, window=timedelta(hours=24))
 
 
-async def order(url: str, caller: str, number: str, now: datetime = NOW, limits: Limits = LIMITS):  # type: ignore[no-untyped-def]
+async def order(
+    url: str, caller: str, number: str, now: datetime = NOW, limits: Limits = LIMITS
+) -> Job:
     async with engine_scope(url) as db:
         return await asyncio.wait_for(
             create_job(
@@ -197,3 +199,17 @@ async def test_without_a_command_the_fax_stays_in_the_outbox(
         assert done.state == "queued" and done.file == f"outbox/fax-{job.id:06d}.tif"
         assert (tmp_path / "spool" / done.file).is_file()
         assert (await get_job(db, job.id)) == done
+
+
+async def test_a_node_resumes_orders_left_queued(
+    loaded_url: str, strings: Strings, tmp_path: Path
+) -> None:
+    config = settings(loaded_url, tmp_path)
+    job = await order(loaded_url, "addr:10.0.6.1", "0144556677")
+    async with engine_scope(loaded_url) as db:
+        tasks = await resume_pending(db, config, strings)
+        assert len(tasks) == 1
+        (done,) = await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        assert done is not None and done.id == job.id and done.file
+        # Drawn once: a second start has nothing left to resume.
+        assert await resume_pending(db, config, strings) == []

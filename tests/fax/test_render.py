@@ -57,7 +57,9 @@ def fax(
     cover = cover_text(
         strings, "fr", number="+33144556677", when=WHEN, job=7, numbers=[d.number for d in docs]
     )
-    return render_fax(docs, cover, sender="LOTUS FAX", when=WHEN, resolution=resolution, paper=paper)
+    return render_fax(
+        docs, cover, sender="LOTUS FAX", when=WHEN, resolution=resolution, paper=paper
+    )
 
 
 def frames(data: bytes) -> list[Image.Image]:

@@ -161,7 +161,7 @@ def test_parse_keys_on_any_bytes(data: bytes) -> None:
     assert parse_keys("".join(keys)) == keys
 
 
-@given(st.lists(st.sampled_from(sorted(KEYS) + ["A", "x", "\r"]), max_size=120))
+@given(st.lists(st.sampled_from([*sorted(KEYS), "A", "x", "\r"]), max_size=120))
 def test_any_key_sequence_keeps_the_machine_sound(presses: list[str]) -> None:
     m = machine()
     placed: list[Order] = []
