@@ -77,6 +77,7 @@ class PhoneService:
                         lang=self.lang,
                     )
                     writer.write(self._line(placed.say))
+                    writer.write(self._line(Say("fax.tone.goodbye")))
                     await writer.drain()
                     return True
                 writer.write(self._line(out))
