@@ -1,5 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /board
+# The monospace font faxes are drawn in (bbs/fax/render.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY bbs ./bbs
 RUN pip install --no-cache-dir .

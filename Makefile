@@ -3,9 +3,10 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-DEBS    := lrzsz telnet postgresql haproxy
+DEBS    := lrzsz telnet postgresql haproxy fonts-dejavu-core tesseract-ocr tesseract-ocr-fra
 DB      ?= sqlite:///var/bbs.db
 PORT    ?= 2323
+FAX_PORT ?= 2324
 HOST    ?= 127.0.0.1
 
 .PHONY: setup debs run test lint bench clean
@@ -19,6 +20,9 @@ debs:
 	command -v telnet >/dev/null 2>&1 || missing="$$missing telnet"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	{ command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || missing="$$missing fonts-dejavu-core"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	ls /usr/share/tesseract-ocr/*/tessdata/fra.traineddata >/dev/null 2>&1 || missing="$$missing tesseract-ocr-fra"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:$$missing"; \
@@ -40,7 +44,7 @@ run: setup
 	@mkdir -p var
 	$(BIN)/bbs db upgrade --db $(DB)
 	$(BIN)/bbs load data --db $(DB)
-	$(BIN)/bbs serve --host $(HOST) --port $(PORT) --db $(DB)
+	BBS_FAX_PORT=$(FAX_PORT) $(BIN)/bbs serve --host $(HOST) --port $(PORT) --db $(DB)
 
 test: setup
 	$(BIN)/ruff check bbs tests bench

@@ -304,6 +304,19 @@ async def run_node(
         config=config,
         node=config.node_label,
     )
+    from bbs.fax.phone import start_phone
+
+    phone = await start_phone(config, board.strings, board.db)
+    if board.db is not None:
+        from bbs.fax.deliver import resume_pending
+
+        try:
+            resumed = await resume_pending(board.db, config, board.strings)
+        except Exception:
+            log.exception("fax jobs left queued could not be resumed")
+        else:
+            if resumed:
+                log.warning("resuming %d fax job(s) left queued by an earlier run", len(resumed))
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
@@ -325,6 +338,8 @@ async def run_node(
     log.warning("stopping: telling %d caller(s)", len(board.sessions))
     # Stop listening first, but close callers' lines only after they have read the notice.
     server._server.close()
+    if phone is not None:
+        phone.close()
     await board.shutdown()
     server.close()
     with contextlib.suppress(TimeoutError):

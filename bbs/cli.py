@@ -70,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
 
     from bbs.accounts.cli import register as register_users
+    from bbs.fax.cli import register as register_fax
     from bbs.support.cli import register as register_contracts
 
     register_users(sub, _common)
     register_contracts(sub, _common)
+    register_fax(sub, _common)
     return parser
 
 

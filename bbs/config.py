@@ -89,6 +89,28 @@ class Config:
     """This node's name in logs and in a shared upload area; empty: the host name. Two
     nodes on one host that share an upload area need names of their own."""
 
+    fax_port: int = 0
+    """Raw TCP port of the touch-tone service (one byte a key, for DTMF bridges); 0 = off."""
+    fax_spool: str = "var/fax"
+    """Where rendered faxes are kept (`outbox/`, then `sent/`)."""
+    fax_command: str = ""
+    """Command that sends a fax, e.g. `sendfax -n -d {number} {file}` ({number}, {file},
+    {job}, {pages} are filled in; run without a shell). Empty: faxes stay in the outbox."""
+    fax_command_timeout: float = 600.0
+    """Seconds `fax_command` may run before it counts as failed."""
+    fax_sender: str = "LOTUS FAX"
+    """The sender id printed in every page's header line (at most 20 characters)."""
+    fax_resolution: str = "fine"
+    """`fine` (204x196 dpi) or `standard` (204x98 dpi)."""
+    fax_paper: str = "a4"
+    """`a4` or `letter`."""
+    fax_max_per_caller: int = 5
+    """Fax orders one caller may place per `fax_window`."""
+    fax_max_per_number: int = 3
+    """Faxes one destination number may be sent per `fax_window`."""
+    fax_window: float = 86400.0
+    """Seconds over which the fax limits count orders."""
+
     @property
     def node_label(self) -> str:
         """The node's name: `node_name` or the host name, in letters, digits, . _ and -."""
@@ -112,6 +134,9 @@ _INTS = {
     "output_high_water",
     "upload_quota_bytes",
     "upload_quota_files",
+    "fax_port",
+    "fax_max_per_caller",
+    "fax_max_per_number",
 }
 _FLOATS = {
     "idle_timeout",
@@ -124,6 +149,8 @@ _FLOATS = {
     "drain_timeout",
     "cluster_heartbeat",
     "cluster_expiry",
+    "fax_command_timeout",
+    "fax_window",
 }
 _BOOLS = {"proxy_protocol"}
 _TUPLES = {"trusted_proxies"}
@@ -175,7 +202,30 @@ def _check(config: Config) -> Config:
     if config.max_line < 16:
         raise UsageError("max_line must be at least 16")
     _check_limits(config)
+    _check_fax(config)
     return config
+
+
+def _check_fax(config: Config) -> None:
+    """Refuse fax settings the service could not work with."""
+    if not 0 <= config.fax_port <= 65535:
+        raise UsageError(f"fax_port must be between 0 and 65535, got {config.fax_port}")
+    if config.fax_resolution not in ("fine", "standard"):
+        raise UsageError(f"fax_resolution must be fine or standard, got {config.fax_resolution!r}")
+    if config.fax_paper not in ("a4", "letter"):
+        raise UsageError(f"fax_paper must be a4 or letter, got {config.fax_paper!r}")
+    if not config.fax_sender.isascii() or not 0 < len(config.fax_sender) <= 20:
+        raise UsageError("fax_sender must be 1 to 20 ASCII characters")
+    for name in ("fax_max_per_caller", "fax_max_per_number", "fax_window", "fax_command_timeout"):
+        if getattr(config, name) <= 0:
+            raise UsageError(f"{name} must be greater than 0")
+    if config.fax_command:
+        import shlex
+
+        try:
+            shlex.split(config.fax_command)
+        except ValueError as exc:
+            raise UsageError(f"fax_command: {exc}") from None
 
 
 def _check_limits(config: Config) -> None:

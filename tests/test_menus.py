@@ -62,10 +62,10 @@ RUBRIQUES = {
 
 def fake_commands() -> dict[str, CommandSpec]:
     """The commands the session registers, with fixed lists of valid codes."""
-    from bbs.services import account, assistance, forums, incidents, knowledge
+    from bbs.services import account, assistance, fax, forums, incidents, knowledge
 
     # The areas' commands validate their own arguments without the directory.
-    areas = (account, assistance, knowledge, incidents, forums)
+    areas = (account, assistance, knowledge, incidents, forums, fax)
     return {
         **{command.name: command for area in areas for command in area.COMMANDS},
         "service": StaticCommand(takes_arg=True, validate=one_of(SERVICES), showable=True),

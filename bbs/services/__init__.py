@@ -16,6 +16,7 @@ def build_commands(directory: Directory) -> dict[str, Command]:
     """Every command menus may name, with argument checks against `directory`'s codes."""
     from bbs.services import account, assistance, forums, incidents, knowledge
     from bbs.services import directory as dir_cmds
+    from bbs.services import fax as fax_cmds
     from bbs.services import help as help_cmds
     from bbs.services import library as library_cmds
     from bbs.services import terminal as term_cmds
@@ -30,6 +31,7 @@ def build_commands(directory: Directory) -> dict[str, Command]:
         *knowledge.COMMANDS,
         *incidents.COMMANDS,
         *forums.COMMANDS,
+        *fax_cmds.COMMANDS,
         term_cmds.COMMAND,
         help_cmds.COMMAND,
     ]

@@ -232,6 +232,11 @@ async def _send(ctx: Context, protocol: Protocol, files: list[OutFile]) -> bool:
     return True
 
 
+async def send_files(ctx: Context, files: list[OutFile], letter: str = "Z") -> bool:
+    """Send files the way DL does (announced, timed, reported); whether it completed."""
+    return await _send(ctx, PROTOCOLS[letter], files)
+
+
 async def _run_send(protocol: Protocol, line: Channel, files: list[OutFile]) -> None:
     if protocol.letter in ("X", "C", "1K"):
         from bbs.transfer.xmodem import xmodem_send

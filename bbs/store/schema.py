@@ -603,6 +603,8 @@ LIVE_TABLES: tuple[str, ...] = (
     # several nodes on one database (CLUSTER_TABLES below)
     "cluster_node",
     "live_session",
+    # fax on demand (FAX_TABLES below)
+    "fax_job",
 )
 """Tables the board writes as it runs (never from `data/` by `bbs load`)."""
 
@@ -801,6 +803,45 @@ class LiveSessionRow(Base):
 
 CLUSTER_TABLES: tuple[str, ...] = ("cluster_node", "live_session")
 """Run-time tables of the node registry (`bbs.cluster.registry`)."""
+
+
+# --- fax on demand (bbs.fax), migration 0012 -----------------------------------------
+# One row per order: the catalogue or documents a caller asked for, to which number,
+# and how far its delivery went. The TIFF itself lives in the spool folder.
+
+
+class FaxJobRow(Base):
+    """A fax order (`bbs.fax.jobs.Job`): queued, rendering, sent or failed.
+
+    `caller` names who ordered it for the rate limits and downloads (`account:ID` for
+    a signed-in caller, `addr:ADDRESS` otherwise); `documents` holds the numbers
+    ordered, comma-separated, 0 standing for the catalogue; `file` is the TIFF's name
+    in the spool folder once rendered."""
+
+    __tablename__ = "fax_job"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'rendering', 'sent', 'failed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(index=True)
+    caller: Mapped[str] = mapped_column(index=True)
+    account_id: Mapped[int | None]
+    fax_number: Mapped[str] = mapped_column(index=True)
+    documents: Mapped[str]
+    lang: Mapped[str]
+    resolution: Mapped[str]
+    paper: Mapped[str]
+    pages: Mapped[int | None]
+    file: Mapped[str | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(default="")
+
+
+FAX_TABLES: tuple[str, ...] = ("fax_job",)
+"""Fax on demand's run-time table (`bbs.fax.jobs`)."""
 
 
 SEARCH_INDEX_TABLE = "library_fts"

@@ -1,0 +1,1 @@
+"""Fax on demand: documents rendered as Group 3 fax pages, touch-tone ordering, fax jobs."""
