@@ -118,3 +118,27 @@ def test_any_accepted_name_is_tidy_clean_and_not_reserved(name: str) -> None:
 @given(st.text(max_size=30))
 def test_the_key_is_stable(name: str) -> None:
     assert name_key(name_key(name)) == name_key(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ꓢysop",  # Lisu LETTER SA
+        "Ꮪysop",  # Cherokee LETTER DU
+        "Տysop",  # Armenian CAPITAL TIWN
+        "𝐒ysop",  # mathematical bold
+        "Ⅼotus",  # Roman numeral fifty
+        "Ꮐuest",  # Cherokee LETTER NAH
+        "Ιnvite",  # Greek capital iota
+        "Aꓓmin",  # Lisu LETTER DA
+        "rοοt",  # Greek omicron
+    ],
+)
+def test_reserved_names_are_refused_in_every_script(name: str) -> None:
+    """Compared by Unicode confusable skeleton (UTS #39), not by a hand-made table."""
+    assert name_problem(name) is NameProblem.RESERVED
+
+
+@pytest.mark.parametrize("name", ["Marie Dupont", "Jean-Luc", "Müller", "Ólafur", "Ирина", "Σοφία"])
+def test_ordinary_names_in_any_script_pass(name: str) -> None:
+    assert name_problem(name) is None

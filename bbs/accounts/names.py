@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
+from bbs.accounts.confusables import skeleton
 from bbs.terminal.sanitize import is_clean
 
 MIN_NAME = 3
@@ -53,6 +54,25 @@ RESERVED = (
 """Names no caller may take: the board's own words and titles of authority."""
 RESERVED_KEYS = frozenset(name_key(n) for n in RESERVED)
 
+
+def look_key(name: str) -> str:
+    """What a name looks like: its key and its Unicode confusable skeleton, alternated
+    until neither changes it (a prototype may itself fold further, as "ꓢ" becomes "S"
+    and then "s"). Every script is covered, not only the letters of `_LOOKALIKES`."""
+    # The skeleton first: case folding can take a letter out of the confusables table
+    # (Armenian "Տ" looks like S, its small form does not look like s).
+    key = name_key(skeleton(name))
+    for _ in range(4):
+        again = name_key(skeleton(key))
+        if again == key:
+            break
+        key = again
+    return key
+
+
+RESERVED_LOOKS = frozenset(look_key(n) for n in RESERVED)
+"""How the reserved names look, for the check that a new name does not imitate one."""
+
 GUEST_WORDS = frozenset(name_key(w) for w in ("invite", "guest", "gast"))
 """Answers to the name prompt that enter as a guest."""
 NEW_WORDS = frozenset(name_key(w) for w in ("nouveau", "new", "neu"))
@@ -85,6 +105,6 @@ def name_problem(name: str) -> NameProblem | None:
     key = name_key(tidy)
     if len(key) < 2 or not any(c.isalpha() for c in key):
         return NameProblem.CHARACTERS
-    if key in RESERVED_KEYS:
+    if key in RESERVED_KEYS or look_key(tidy) in RESERVED_LOOKS:
         return NameProblem.RESERVED
     return None
