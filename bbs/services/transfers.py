@@ -10,11 +10,13 @@ from pathlib import Path
 
 from bbs.library import model
 from bbs.library.search import get_note, note_languages
-from bbs.numbers import parse_number
+from bbs.numbers import human_size, parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.binary import binary_line
 from bbs.session.session import Session
-from bbs.store.db import StoreError
+from bbs.store.db import StoreError, transaction
+from bbs.store.usage import add_usage, owner_of, usage_on
+from bbs.support.entitlements import today_utc
 from bbs.terminal.caps import Encoding
 from bbs.terminal.encoding import encode_as
 from bbs.terminal.markup import escape
@@ -292,11 +294,33 @@ async def receive_files(ctx: Context, argument: str) -> list[Upload]:
     if protocol is None or letter not in UPLOAD_PROTOCOLS:
         await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(UPLOAD_PROTOCOLS))
         return []
+    quota = await _quota_left(ctx)
+    if quota is None:
+        return []
+    bytes_left, files_left = quota
+    if bytes_left <= 0 or files_left <= 0:
+        await _say(
+            session,
+            "warn",
+            "xfer.quota_exhausted",
+            size=human_size(config.upload_quota_bytes, session.lang),
+            files=config.upload_quota_files,
+        )
+        return []
+    await _say(
+        session,
+        "dim",
+        "xfer.quota_left",
+        size=human_size(bytes_left, session.lang),
+        files=files_left,
+    )
     area = UploadArea(
         Path(config.upload_dir),
         max_file_size=config.upload_max_bytes,
         min_free_bytes=config.upload_min_free_bytes,
         node=config.node_label,
+        quota_bytes=bytes_left,
+        quota_files=files_left,
     )
     await _say(session, "em", "xfer.send_now", protocol=protocol.name)
     session.where = f"envoi {protocol.name}"
@@ -314,6 +338,8 @@ async def receive_files(ctx: Context, argument: str) -> list[Upload]:
         log.info("%s: %s upload failed: %s", session.link.peer, protocol.name, problem)
         await _say(session, "err", "xfer.failed", reason=str(problem)[:120])
     elapsed = max(time.monotonic() - started, 0.001)
+    if area.received:
+        await _count_usage(ctx, area.received)
     for name, code in door.refused:
         log.info("%s: upload of %r skipped (%s)", session.link.peer, name, code)
         await _say(session, "err", f"xfer.skipped_{code}", name=name)
@@ -339,6 +365,45 @@ async def receive_files(ctx: Context, argument: str) -> list[Upload]:
     return list(area.received)
 
 
+def _owner(ctx: Context) -> str:
+    session = ctx.session
+    address = getattr(session.link, "address", None)
+    return owner_of(
+        session.caller.account_id,
+        address if isinstance(address, str) else session.link.peer.rsplit(":", 1)[0],
+    )
+
+
+async def _quota_left(ctx: Context) -> tuple[int, int] | None:
+    """(bytes, files) the caller may still send today; None (and the caller told) when
+    the database cannot say."""
+    config = ctx.board.config
+    db = ctx.board.db
+    if db is None:
+        return config.upload_quota_bytes, config.upload_quota_files
+    try:
+        async with transaction(db, write=False) as conn:
+            used, files = await usage_on(conn, _owner(ctx), today_utc())
+    except StoreError:
+        await _say(ctx.session, "err", "board.db_unavailable")
+        return None
+    return config.upload_quota_bytes - used, config.upload_quota_files - files
+
+
+async def _count_usage(ctx: Context, received: list[Upload]) -> None:
+    db = ctx.board.db
+    if db is None:
+        return
+    try:
+        async with transaction(db, write=True) as conn:
+            await add_usage(
+                conn, _owner(ctx), today_utc(), sum(r.size for r in received), len(received)
+            )
+    except StoreError:
+        # The files are kept; only today's count misses them.
+        log.exception("%s: upload usage not counted", ctx.session.link.peer)
+
+
 class _Skipping:
     """The upload area as a receiver sees it: files refused at the door are skipped (the
     sender goes on with the next one) and remembered to tell the caller."""
@@ -351,7 +416,7 @@ class _Skipping:
         try:
             return self.area.open(name, size, mtime)
         except UploadError as refused:
-            if refused.code not in ("too_big", "too_many"):
+            if refused.code not in ("too_big", "too_many", "quota"):
                 raise
             self.refused.append((sanitize_name(name), refused.code))
             return None

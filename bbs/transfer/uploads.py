@@ -38,7 +38,7 @@ from .channel import TransferError
 if TYPE_CHECKING:
     from .channel import Incoming, Sink
 
-ErrorCode = Literal["too_big", "disk_full", "too_many", "bad_name"]
+ErrorCode = Literal["too_big", "disk_full", "too_many", "bad_name", "quota"]
 
 PARTIAL_DIR = ".partial"
 NAME_MAX = 64
@@ -263,6 +263,8 @@ class UploadArea:
         min_free_bytes: int,
         max_files: int = 16,
         node: str = "",
+        quota_bytes: int | None = None,
+        quota_files: int | None = None,
     ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
@@ -275,6 +277,10 @@ class UploadArea:
         self.max_file_size = max_file_size
         self.min_free_bytes = min_free_bytes
         self.max_files = max_files
+        self.quota_bytes = quota_bytes
+        """Bytes the caller may still send today (None: no quota)."""
+        self.quota_files = quota_files
+        """Files the caller may still send today (None: no quota)."""
         self.received: list[Upload] = []
         """Committed uploads, in the order they completed."""
         self._active = 0
@@ -291,6 +297,11 @@ class UploadArea:
             )
         if len(self.received) + self._active >= self.max_files:
             raise UploadError("too_many", f"{shown}: over the {self.max_files}-file batch limit")
+        if self.quota_files is not None and len(self.received) + self._active >= self.quota_files:
+            raise UploadError("quota", f"{shown}: over the caller's daily number of files")
+        left = self.quota_left()
+        if left is not None and (left <= 0 or (size is not None and size > left)):
+            raise UploadError("quota", f"{shown}: over the caller's daily quota ({left} left)")
         self._check_space(shown, size or 0)
         upload_id = secrets.token_hex(16)
         prefix = f"{self.node}." if self.node else ""
@@ -315,6 +326,12 @@ class UploadArea:
             declared=size,
             mtime=_plausible_mtime(mtime),
         )
+
+    def quota_left(self) -> int | None:
+        """Bytes this batch may still take under the daily quota (None: no quota)."""
+        if self.quota_bytes is None:
+            return None
+        return self.quota_bytes - sum(r.size for r in self.received)
 
     def _check_space(self, shown: str, needed: int) -> None:
         """UploadError("disk_full") unless `needed` more bytes leave the floor free."""
@@ -362,6 +379,9 @@ class UploadSink:
         self._declared = declared
         self._mtime = mtime
         self._limit = declared + PADDING if declared is not None else area.max_file_size
+        left = area.quota_left()
+        self._quota = left + PADDING if left is not None else None
+        """What the daily quota lets this file take, padding included."""
         self._received = 0
         """Bytes the sender sent, padding included (what the limits count)."""
         self._kept = 0
@@ -376,6 +396,9 @@ class UploadSink:
         if self._closed or self._stream is None:
             raise TransferError(f"{self.name}: the upload is already over")
         self._received += len(data)
+        if self._quota is not None and self._received > self._quota:
+            self._fail()
+            raise UploadError("quota", f"{self.name}: over the caller's daily quota")
         if self._received > self._limit:
             if self._declared is not None:
                 why = f"more than the {self._declared} bytes announced"
