@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bbs.menus.strings import Strings
 from bbs.session.link import Negotiated
 from bbs.session.probe import detect
-from bbs.session.session import Hangup, Session, SessionSettings
+from bbs.session.session import Hangup, LineGuard, Session, SessionSettings
 from bbs.terminal.caps import Caps, Encoding, Tier
 from tests.fakes import FakeLink
 
@@ -252,3 +255,33 @@ async def test_resize_redraws_the_line_being_typed() -> None:
     link.type(b"\r")
     assert await within(task) == "bel"
     await session.close()
+
+
+def _guarded(chunks: list[str], limit: int) -> list[str | None]:
+    guard = LineGuard(limit)
+    out: list[str | None] = []
+    for chunk in chunks:
+        for piece in guard.feed(chunk):
+            if piece is None or not out or out[-1] is None:
+                out.append(piece)
+            else:
+                out[-1] += piece
+    return out
+
+
+@given(
+    st.text(alphabet="ab\r\n\x01\x1b", max_size=2000),
+    st.lists(st.integers(0, 2000), max_size=6),
+    st.integers(1, 20),
+)
+def test_line_guard_does_not_depend_on_how_input_is_split(
+    text: str, cuts: list[int], limit: int
+) -> None:
+    """The guard sees a stream: where the network cut it changes nothing."""
+    points = sorted({0, len(text), *(c for c in cuts if c < len(text))})
+    chunks = [text[a:b] for a, b in zip(points, points[1:], strict=False)]
+    whole = _guarded([text], limit)
+    assert _guarded(chunks, limit) == whole
+    for piece in whole:
+        if piece is not None:
+            assert all(len(run) <= limit for run in re.split(r"[\x00-\x1f\x7f]", piece))

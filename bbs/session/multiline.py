@@ -598,6 +598,12 @@ def _status_bar(
     return fragments
 
 
+PARAGRAPH_MAX = 2048
+"""Characters typed or pasted without an Enter that the full-screen editor takes: a long
+paragraph, soft-wrapped; a longer run is refused (prompt_toolkit lays out a line as a
+whole at every redraw, and a paste of megabytes on one line would cost it dearly)."""
+
+
 async def screen_editor(
     session: Session, *, title: str, initial: str, max_lines: int, max_chars: int
 ) -> str | None:
@@ -612,7 +618,7 @@ async def screen_editor(
             on_end=edit.ended,
             on_overflow=edit.input.overflow,
             room=edit.input.room,
-            limit=max_chars,
+            limit=min(max_chars, PARAGRAPH_MAX),
         )
         unused: list[KeyPress] = []
         app: _TextApp | None = None

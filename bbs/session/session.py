@@ -70,33 +70,46 @@ _KEY_TEXT = {
 """What a terminal sends for each key: typed-ahead events handed to a diverted editor."""
 
 
-_PRINTABLE_LEAD = re.compile(r"[^\x00-\x1f\x7f]*")
-_PRINTABLE_TAIL = re.compile(r"[^\x00-\x1f\x7f]*\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PRINTABLE = "[^\\x00-\\x1f\\x7f]"
+_CONTROLS = "[\\x00-\\x1f\\x7f]"
+_CONTROL = re.compile(_CONTROLS)
+_PRINTABLE_CHAR = re.compile(_PRINTABLE)
+CONTROL_RUN = 512
+"""Control keys in a row (no printable character between) beyond which the rest of the
+run is dropped: no one types that many; a flood of them costs a key binding each."""
 
 
-@functools.lru_cache(maxsize=16)
-def _long_run(limit: int) -> re.Pattern[str]:
-    """Finds `limit` + 1 printable characters in a row."""
-    return re.compile(_PRINTABLE_LEAD.pattern.removesuffix("*") + "{" + str(limit + 1) + "}")
+@functools.lru_cache(maxsize=32)
+def _runs(chars: str, limit: int) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """For a class of characters: its run at the start, a run longer than `limit`, and
+    its run at the end of a text."""
+    return (
+        re.compile(chars + "*"),
+        re.compile(chars + "{" + str(limit + 1) + "}"),
+        re.compile(chars + "*\\Z"),
+    )
 
 
 class LineGuard:
     """Bounds what a caller types without an Enter, before any key is parsed.
 
-    A run of more printable characters than the prompt takes is refused where it
-    crosses the bound (a None in the output marks the place) and the rest of the run
-    is dropped, its line end included, at the speed of `re`: a paste of megabytes costs
-    no key parsing and no memory.
+    A run of more printable characters than the prompt takes, or of more control keys
+    than anyone types, is refused where it crosses the bound (a None in the output marks
+    the place) and the rest of the run is dropped, at the speed of `re`: a paste of
+    megabytes costs no key parsing and no memory. A printable run ends with its line
+    end, which goes with it (the refused line's own Enter).
     """
 
-    __slots__ = ("_after_cr", "dropping", "limit", "run")
+    __slots__ = ("_after_cr", "controls", "dropping", "limit", "run")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.run = 0
         """Printable characters typed in a row so far."""
-        self.dropping = False
+        self.controls = 0
+        """Control keys typed in a row so far."""
+        self.dropping = ""
+        """The run being dropped: "printable", "control", or "" when none is."""
         self._after_cr = False
 
     def feed(self, text: str) -> list[str | None]:
@@ -109,40 +122,68 @@ class LineGuard:
                     text = text[1:]
                     continue
             if self.dropping:
-                # Up to the next control character: a line end is the refused line's own
-                # and goes too; any other (^C, Escape, ^Z) still does its work.
-                end = _CONTROL.search(text)
-                if end is None:
-                    return out
-                self.dropping = False
-                self.run = 0
-                if end.group() in "\r\n":
-                    self._after_cr = end.group() == "\r"
-                    text = text[end.end() :]
-                else:
-                    text = text[end.start() :]
+                text = self._drop(text)
                 continue
-            lead = _PRINTABLE_LEAD.match(text)
-            assert lead is not None
-            if self.run + lead.end() > self.limit:
-                cut = self.limit - self.run
+            cut_printable = self._overflow(text, _PRINTABLE, self.run, self.limit)
+            cut_control = self._overflow(text, _CONTROLS, self.controls, CONTROL_RUN)
+            if cut_printable is None and cut_control is None:
+                self.run = self._tail(text, _PRINTABLE, self.run, self.limit)
+                self.controls = self._tail(text, _CONTROLS, self.controls, CONTROL_RUN)
+                out.append(text)
+                return out
+            if cut_control is None or (cut_printable is not None and cut_printable < cut_control):
+                assert cut_printable is not None
+                cut, self.dropping = cut_printable, "printable"
             else:
-                found = _long_run(self.limit).search(text, lead.end())
-                if found is None:
-                    if lead.end() == len(text):
-                        self.run += lead.end()
-                    else:
-                        tail = _PRINTABLE_TAIL.search(text)
-                        self.run = len(text) - (tail.start() if tail else len(text))
-                    out.append(text)
-                    return out
-                cut = found.start() + self.limit
+                cut, self.dropping = cut_control, "control"
             if cut:
                 out.append(text[:cut])
             out.append(None)
-            self.dropping = True
             text = text[cut:]
         return out
+
+    def _drop(self, text: str) -> str:
+        """What is left of `text` once the run being dropped is over ("" if it goes on)."""
+        if self.dropping == "control":
+            end = _PRINTABLE_CHAR.search(text)
+            if end is None:
+                return ""
+            self.dropping = ""
+            self.controls = 0
+            return text[end.start() :]
+        # A printable run ends at the next control: a line end goes with it; any other
+        # (^C, Escape, ^Z) still does its work.
+        end = _CONTROL.search(text)
+        if end is None:
+            return ""
+        self.dropping = ""
+        self.run = 0
+        if end.group() in "\r\n":
+            self._after_cr = end.group() == "\r"
+            return text[end.end() :]
+        return text[end.start() :]
+
+    @staticmethod
+    def _overflow(text: str, chars: str, run: int, limit: int) -> int | None:
+        """Where a run of `chars` first grows past `limit` in `text`, if it does."""
+        lead_re, long_re, _ = _runs(chars, limit)
+        lead = lead_re.match(text)
+        assert lead is not None
+        if run + lead.end() > limit:
+            return limit - run
+        found = long_re.search(text, lead.end())
+        return None if found is None else found.start() + limit
+
+    @staticmethod
+    def _tail(text: str, chars: str, run: int, limit: int) -> int:
+        """The run of `chars` going on at the end of `text` (carried over from `run`)."""
+        lead_re, _, tail_re = _runs(chars, limit)
+        lead = lead_re.match(text)
+        assert lead is not None
+        if lead.end() == len(text):
+            return run + lead.end()
+        tail = tail_re.search(text)
+        return len(text) - tail.start() if tail else 0
 
 
 class _Wake:

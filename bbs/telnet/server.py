@@ -54,6 +54,8 @@ _IAC, _SB, _SE = 255, 250, 240
 _SB_OPTIONS = frozenset({TTYPE, NAWS, NEW_ENVIRON, TSPEED, CHARSET, XDISPLOC})
 """Sub-negotiations the board has a use for; any other is dropped before telnetlib3,
 which interprets sub-negotiation bytes one at a time in Python, ever sees it."""
+MAX_UNWANTED_SUBNEGOTIATIONS = 32
+"""Sub-negotiations of options not in use a connection may send before it is closed."""
 _OPTION_VERBS = frozenset({251, 252, 253, 254})
 """WILL, WONT, DO, DONT: the commands followed by an option byte."""
 _REFUSED_OPTIONS = (STATUS, LINEMODE)
@@ -245,6 +247,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self._commands = TokenBucket(rate, rate)
         sb_rate = config.subnegotiation_bytes_per_second
         self._sb_bytes = TokenBucket(sb_rate, max(4 * sb_rate, 2 * config.max_subnegotiation))
+        self._unwanted = 0
         self._sb_frame: bytearray | None = None
         """The sub-negotiation being received (from its IAC SB), or None outside one."""
         self._carry = b""
@@ -503,7 +506,11 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         ):
             self._handover(frame)
         else:
-            log.debug("sub-negotiation of an option not in use dropped (%d bytes)", len(frame))
+            # A client that keeps sending them (STATUS SEND, LINEMODE SLC tables) is
+            # probing or flooding: no terminal sends more than a stray one or two.
+            self._unwanted += 1
+            if self._unwanted > MAX_UNWANTED_SUBNEGOTIATIONS:
+                self.hang_up("unwanted_subnegotiation")
 
     # ------------------------------------------------------------ output
 

@@ -413,8 +413,8 @@ async def test_invalid_utf8(node: Node, junk: bytes) -> None:
 
 
 async def test_one_mebibyte_line(node: Node) -> None:
-    """1 MiB without a line end at the index: the line is capped (or the caller cut off); the
-    board never echoes it all back."""
+    """1 MiB without a line end at the index: the line is refused with a message (or the
+    caller cut off); the board never echoes it all back."""
     addr = node.address()
     async with node.watch() as seen:
         client = await node.client(Script(ttypes=["vt100"], rows=60), addr)
@@ -427,7 +427,7 @@ async def test_one_mebibyte_line(node: Node) -> None:
             await client.writer.drain()
         client.send(b"\r")
         try:
-            await client.wait_for(b"Commande inconnue", 10)
+            await client.wait_for(b"Saisie trop longue", 10)
             client.type("GO ANNUAIRE\r")
             await client.wait_for(b"Recherche :", 10)
         except AssertionError:
