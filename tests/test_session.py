@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 
 import pytest
@@ -279,7 +280,7 @@ def test_line_guard_does_not_depend_on_how_input_is_split(
 ) -> None:
     """The guard sees a stream: where the network cut it changes nothing."""
     points = sorted({0, len(text), *(c for c in cuts if c < len(text))})
-    chunks = [text[a:b] for a, b in zip(points, points[1:], strict=False)]
+    chunks = [text[a:b] for a, b in itertools.pairwise(points)]
     whole = _guarded([text], limit)
     assert _guarded(chunks, limit) == whole
     for piece in whole:
