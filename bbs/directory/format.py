@@ -354,6 +354,12 @@ def format_answer(answer: Answer, lang: str, now: datetime, width: int, strings:
             _service_table(page, service, entries, now)
     elif answer.kind is Kind.NUMBER:
         _number_answer(page, answer, now)
+    elif answer.kind is Kind.CENTRE:
+        page.add("{title}" + page.t("dir.centres_title"))
+        for centre in answer.centres:
+            page.blank()
+            page.add("{h}" + escape(centre.city) + "{/}")
+            _centre_lines(page, centre, now, full=True)
     elif answer.kind is Kind.CHOICE:
         page.add("{title}" + page.t("dir.choice_title"))
         page.add(page.t("dir.choice", query=answer.query.strip()))
