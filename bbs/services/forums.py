@@ -385,6 +385,12 @@ def _where(ctx: Context, session: Session, where: str) -> str:
         return menus.get(where).title.get(session.lang, where)
     if where.startswith("forum:"):
         return "GO " + where.removeprefix("forum:")
+    # Presence rows keep these French labels (other nodes read them): translate here.
+    if where == "annuaire":
+        return session.text("who.where_directory")
+    for head, key in (("transfert ", "who.where_download"), ("envoi ", "who.where_upload")):
+        if where.startswith(head):
+            return session.text(key, protocol=where.removeprefix(head))
     return where or session.text("who.connecting")
 
 
