@@ -156,7 +156,7 @@ async def section_screen(
             line = f" {mark}{{k}}{number:>3}{{/}}  " + user_markup(item.subject[:60])
             line += " {dim}(" + _name(session, item.author) + ", "
             line += escape(session.text("forum.posts", count=item.posts)) + ", "
-            line += item.last_post_at.strftime("%d/%m/%y") + "){/}"
+            line += item.last_post_at.strftime("%d/%m/%Y") + "){/}"
             if item.locked:
                 line += " {warn}" + escape(session.text("forum.locked_mark")) + "{/}"
             lines.append(line)

@@ -18,7 +18,7 @@ from bbs.kb.cdrom import current_edition
 from bbs.kb.search import KbResults, search_kb
 from bbs.kb.store import get_article
 from bbs.library.search import get_note, note_languages, to_markup
-from bbs.numbers import parse_number
+from bbs.numbers import human_size, parse_number
 from bbs.services.library import NEXT_KEYS, note_markup
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS, _send
@@ -272,7 +272,8 @@ async def cdrom(ctx: Context, arg: str | None) -> None:
         return
     await session.clear()
     await session.send("{title}" + escape(session.text("kb.cdrom_title")) + "\n\n")
-    await _say(session, "h", "kb.cdrom_intro", name=edition.name, size=edition.size)
+    size = human_size(edition.size, session.lang)
+    await _say(session, "h", "kb.cdrom_intro", name=edition.name, size=size)
     answer = (
         await session.read_line(
             "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",

@@ -19,7 +19,7 @@ from bbs.library.search import (
     search_library,
     to_markup,
 )
-from bbs.numbers import parse_number
+from bbs.numbers import human_size, parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page, read_document
 from bbs.session.session import Session
@@ -133,7 +133,7 @@ def note_markup(session: Session, note: model.Note, file_size: int | None) -> st
         parts.append("{dim}" + escape(session.text("lib.other_language", lang=other)) + "{/}")
     parts += ["", escape(note.body), ""]
     if note.file:
-        size = "?" if file_size is None else f"{file_size:,}".replace(",", " ")
+        size = "?" if file_size is None else human_size(file_size, lang)
         parts.append(
             "{em}"
             + escape(
@@ -159,7 +159,10 @@ async def _pick(
     while True:
         await session.clear()
         lines = ["{title}" + escape(title), ""]
-        lines += [f"  {{k}}{i}{{/}}  {escape(label)}" for i, (_, label) in enumerate(choices, 1)]
+        digits = len(str(len(choices)))
+        lines += [
+            f"  {{k}}{i:>{digits}}{{/}}  {escape(label)}" for i, (_, label) in enumerate(choices, 1)
+        ]
         await page(session, "\n".join(lines) + "\n")
         answer = (await session.read_line("{h}" + escape(prompt) + "{/} ", max_len=40)).strip()
         if not answer:
