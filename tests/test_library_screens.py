@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -133,6 +134,21 @@ async def test_words_at_document_a_lire_are_a_new_search(caller: Caller) -> None
     assert "10112" not in hits and "Memoire insuffisante" in hits
     caller.type("\r")
     await caller.expect("Chercher :")
+
+
+async def test_product_numbers_line_up_and_years_have_four_digits(caller: Caller) -> None:
+    caller.type("GO LIBRARY\r")
+    await caller.expect("Votre choix")
+    caller.type("1\r")
+    products = (await caller.expect("Produit (numero")).splitlines()
+    one = next(line for line in products if "1-2-3 pour DOS" in line)
+    ten = next(line for line in products if "SmartSuite" in line)
+    # "10  SmartSuite" used to stick out one column to the right of " 1  1-2-3".
+    assert one.index("1-2-3") == ten.index("SmartSuite"), (one, ten)
+    caller.type("1\r")
+    listing = await caller.expect("Document a lire")
+    assert re.search(r" \d\d/\d\d/199\d ", listing), listing
+    assert not re.search(r" \d\d/\d\d/\d\d ", listing)
 
 
 async def test_words_at_a_browse_list_are_a_search(caller: Caller) -> None:

@@ -74,12 +74,13 @@ class Detection:
     keys: tuple[str, ...] = ()
     """The same reasons as string keys (term.detect.* in menus/strings), for screens."""
     named: bool = True
-    """False when the terminal gave no name (`term` is then "unknown")."""
+    """False when the terminal gave no name (`term` is then "unknown", in English)."""
 
     def describe(self, text: Callable[[str], str]) -> str:
         """The reasons in the caller's language, `text` giving a string by its key."""
         said = "; ".join(text(k) for k in self.keys)
-        return f"{self.term}: {said}" if self.named else said
+        name = self.term if self.named else text("term.detect.no_type")
+        return f"{name}: {said}"
 
 
 def primary_name(names: tuple[str, ...]) -> str:
@@ -140,8 +141,8 @@ def choose(
     keys: tuple[str, ...] = (key,)
     if not binary and encoding is not Encoding.ASCII:
         keys += ("term.detect.no_8bit",)
-    named = key != "term.detect.no_type"
-    reason = (f"{term}: " if named else "") + "; ".join(REASONS[k] for k in keys)
+    named = any(names)
+    reason = f"{term}: " + "; ".join(REASONS[k] for k in keys)
     caps = Caps(
         tier=tier,
         encoding=encoding,
