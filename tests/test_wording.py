@@ -16,7 +16,8 @@ import pytest
 from bbs.directory.datafiles import read_data_dir
 from bbs.directory.format import format_answer, seed_key
 from bbs.directory.query import Index, build_index, search
-from bbs.menus.strings import Strings, elide, format_french, human_size, load_strings
+from bbs.menus.strings import Strings, elide, format_french, load_strings
+from bbs.numbers import human_size
 from bbs.services.forums import _where
 from bbs.terminal.detect import Utf8Probe, choose
 from bbs.terminal.markup import strip
