@@ -77,6 +77,38 @@ def load_menus_for(menus_dir: Path, directory: Directory | Path) -> MenuSet:
     return load_menus(menus_dir, build_commands(directory))
 
 
+async def prepare_database(config: Config) -> bool:
+    """The sysop's first run: a database without the board's tables gets the schema and
+    the bundled data folder (one log line says so); True when that happened. A database
+    at another schema revision is refused with the one command to run (StoreError).
+    A database at the right schema but with nothing loaded gets the data folder too."""
+    from bbs.store.db import describe
+    from bbs.store.load import load_dir
+    from bbs.store.migrate import current_revision, upgrade
+    from bbs.store.snapshot import read_directory
+
+    where = describe(config.db)
+    if await current_revision(config.db) is None:
+        await upgrade(config.db)
+        report = await load_dir(config.db, Path(config.data_dir))
+        log.warning(
+            "empty database %s: created the schema and loaded %s/ (%s)",
+            where,
+            config.data_dir,
+            report.summary(),
+        )
+        return True
+    # Refuses an older (or newer) schema, naming 'bbs db upgrade'.
+    directory = await read_directory(config.db)
+    if directory.countries:
+        return False
+    report = await load_dir(config.db, Path(config.data_dir))
+    log.warning(
+        "database %s held no data: loaded %s/ (%s)", where, config.data_dir, report.summary()
+    )
+    return True
+
+
 async def read_board_directory(config: Config) -> Directory:
     """The directory as stored in the database, or a clear error when it was never loaded."""
     from bbs.store.snapshot import read_directory
@@ -277,6 +309,7 @@ async def run_node(
     from bbs.telnet.server import start_server
     from bbs.transfer.uploads import cleanup_partials
 
+    await prepare_database(config)
     directory = await read_board_directory(config)
     board = Board.build(config, directory, make_engine(config.db))
     if board.db is not None and not is_sqlite(board.db):

@@ -10,10 +10,13 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bbs.config import Config, load_config
 from bbs.errors import UsageError
+
+if TYPE_CHECKING:
+    from bbs.terminal.caps import Encoding
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,8 +132,18 @@ async def _directory(config: Config, args: argparse.Namespace) -> int:
     else:
         strings = load_strings(Path(config.menus_dir) / "strings")
         markup = fmt.format_answer(answer, args.lang, now, 80, strings)
-        sys.stdout.write(render(markup, Caps(cols=80)).replace("\r\n", "\n"))
+        caps = Caps(cols=80, encoding=stdout_encoding(sys.stdout))
+        sys.stdout.write(render(markup, caps).replace("\r\n", "\n"))
     return 0 if answer.found else 1
+
+
+def stdout_encoding(stream: Any) -> Encoding:
+    """How the CLI may write to `stream`: UTF-8 (accents, line drawing) when the stream
+    is UTF-8, plain ASCII otherwise (a pipe under LANG=C, an old terminal)."""
+    from bbs.terminal.caps import Encoding
+
+    name = (getattr(stream, "encoding", None) or "ascii").lower().replace("_", "-")
+    return Encoding.UTF8 if name in ("utf-8", "utf8") else Encoding.ASCII
 
 
 def _menus_check(config: Config) -> None:

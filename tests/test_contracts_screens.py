@@ -185,6 +185,16 @@ async def test_names_written_by_callers_are_filtered(board: Board, store_url: st
     assert "licence XY" in screen
 
 
+async def test_french_elides_before_a_name_with_a_vowel(board: Board, store_url: str) -> None:
+    hashed = await POOL.hash(PASSWORD)
+    async with writing(store_url) as conn:
+        company = await add_company(conn, "Martin SARL")
+        await add_account(conn, "Odile Martin", company_id=company, password_hash=hashed)
+    screen = await my_support(board, "Odile Martin")
+    assert "Droits a l'assistance d'Odile Martin" in screen
+    assert "de Odile" not in screen
+
+
 async def test_reached_from_the_passport_and_free_support_rubriques(board: Board) -> None:
     for place in ("PASSPORT", "GRATUITE"):
         who, link, task = await session(board, None)

@@ -238,3 +238,18 @@ def test_every_string_the_screens_use_exists(strings: Strings, index: Index) -> 
         assert "dir.language." + "_".join(fold(name).split()) in strings, name
     canada = format_answer(search(index, "canada"), "en", FRIDAY_NOON, 80, strings)
     assert "English, French" in canada
+
+
+def test_nd_lines_never_say_open(index: Index, strings: Strings) -> None:
+    for text in ("australie bbs", "royaume-uni bbs"):
+        for lang in LANGS:
+            markup = strip(screen(index, strings, text, lang))
+            assert "ND" in markup
+            for opened in ("ouvert maintenant", "open now", "jetzt geöffnet"):
+                assert opened not in markup, (text, lang)
+
+
+def test_a_centre_found_by_its_city(index: Index, strings: Strings) -> None:
+    markup = strip(screen(index, strings, "Munich"))
+    assert "Baierbrunnerstrasse 35" in markup and "49 89 748 555 11" in markup
+    assert "Rien dans l'annuaire" not in markup

@@ -396,3 +396,49 @@ def test_searches_are_fast(index: Index) -> None:
             search(index, text)
     average = (clock.perf_counter() - start) / (rounds * len(queries))
     assert average < 0.001, f"{average * 1e6:.0f} µs a search"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Munich", "munich"),
+        ("München", "munich"),
+        ("Paris", "paris"),
+        ("Staines", "staines"),
+        ("Toronto", "toronto"),
+        ("lotus park", "staines"),
+        ("Lotus Dev GmbH", "munich"),
+        ("Saint-Quentin", "paris"),
+        ("Baierbrunner", "munich"),
+    ],
+)
+def test_centres_are_found_by_city_company_and_address(index: Index, text: str, code: str) -> None:
+    answer = search(index, text)
+    assert answer.kind is Kind.CENTRE and answer.found, answer
+    assert [c.code for c in answer.centres] == [code]
+    assert not answer.suggestions
+
+
+def test_a_company_word_shared_by_centres_lists_them_all(index: Index) -> None:
+    codes = [c.code for c in search(index, "Lotus Dev").centres]
+    assert codes == ["munich", "staines", "toronto"]  # Paris prints no company name
+
+
+def test_did_you_mean_only_suggests_close_names(index: Index) -> None:
+    # "paris" shares four letters with Pakistan, which is not what anyone meant.
+    assert search(index, "paris").suggestions == ()
+    assert search(index, "parisse").suggestions == ()  # was Passport, Suisse
+    assert [s.code for s in search(index, "rome").suggestions] == []  # was Roumanie, Knowledge
+    assert search(index, "pakistn").suggestions[0].code == "PK"
+    assert search(index, "frnace").suggestions[0].code == "FR"
+
+
+def test_nd_listings_are_never_open(index: Index) -> None:
+    # Telematic boards are open 24 hours a day, but Australia's and the UK's are "ND".
+    for name in ("australie", "royaume-uni"):
+        entries = [e for e in search(index, f"{name} bbs").cards[0].entries if e.numbers]
+        nd = [e for e in entries if all(n.nd for n in e.numbers)]
+        assert nd, name
+        for entry in nd:
+            state = entry.status(datetime(1995, 3, 10, 11, 0, tzinfo=UTC))
+            assert not state.is_open and state.state is OpenState.UNKNOWN

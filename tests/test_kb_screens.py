@@ -194,6 +194,13 @@ async def test_a_subscriber_searches_and_reads_page_by_page(
     page = await line.expect("Q : quitter")
     assert "Lotus Knowledge KB-1025" in page and "RECLAIM chemin mot_de_passe" in page
     line.type("q")
+    # Back at the hits: other words are a new search, not "no document".
+    await line.expect("Document a lire")
+    line.type("NSFDbOpen OR -reclaim\r")
+    again = await line.expect("Document a lire")
+    assert "KB-1042" in again and "KB-1025" not in again and "Aucun document" not in again
+    assert "1 document\r\n" in again
+    line.type("\r")
     await line.expect("Chercher dans la base :")
     line.type("\r")
     await line.expect("Votre choix")

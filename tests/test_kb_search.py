@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bbs.kb.datafiles import read_kb
-from bbs.kb.search import search_base
+from bbs.kb.search import search_base, search_kb
 from bbs.kb.store import CHECKSUM_KEY, get_article
 from bbs.library.search import MARK_CLOSE, MARK_OPEN
 from bbs.store.db import engine_scope, transaction
@@ -88,7 +88,20 @@ async def test_snippets_mark_the_words_found(kb_url: str) -> None:
 async def test_queries_that_are_not_words_find_nothing(kb_url: str) -> None:
     for query in ("", "*", "\"'", "--", "%"):
         assert await refs(kb_url, query) == []
-    assert await refs(kb_url, "'RECLAIM' -- OR") == await refs(kb_url, "reclaim or")
+    assert await refs(kb_url, "'RECLAIM' -- OR") == await refs(kb_url, "reclaim")
+    assert await refs(kb_url, "-reclaim") == []
+
+
+async def test_the_query_syntax_and_the_real_count(kb_url: str) -> None:
+    # On SQLite and PostgreSQL alike (store_url runs both).
+    assert set(await refs(kb_url, "ANALYZE RECLAIM")) == {"KB-1025", "30122"}
+    assert await refs(kb_url, "ANALYZE RECLAIM -analyze") == []
+    assert set(await refs(kb_url, "NSFDbOpen OR RECLAIM")) == {"KB-1042", "KB-1025", "30122"}
+    everything = await refs(kb_url, "smartcenter")
+    first = await asyncio.wait_for(search_kb(kb_url, "smartcenter", limit=2), WAIT)
+    rest = await asyncio.wait_for(search_kb(kb_url, "smartcenter", offset=2, limit=50), WAIT)
+    assert first.total == rest.total == len(everything) == 5  # 80110 in two languages
+    assert [h.reference for h in first.hits + rest.hits] == everything
 
 
 @pytest.mark.parametrize(

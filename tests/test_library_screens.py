@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -78,6 +79,9 @@ async def test_search_then_read_page_by_page(caller: Caller) -> None:
     caller.type("B")
     assert "Page 1/" in await caller.expect("Q : quitter")
     caller.type("q")
+    # Back to the list of hits, then Enter for another search.
+    await caller.expect("Document a lire")
+    caller.type("\r")
     await caller.expect("Chercher :")
 
 
@@ -95,6 +99,68 @@ async def test_find_a_word_inside_a_note(caller: Caller) -> None:
     caller.type("introuvablemot\r")
     await caller.expect("Mot introuvable.  Page 1/")
     caller.type("q")
+
+
+async def test_a_search_counts_every_hit_and_pages_through_them(caller: Caller) -> None:
+    caller.type("GO BIBLIO\r")
+    await caller.expect("Votre choix")
+    caller.type("4\r")
+    await caller.expect("Chercher :")
+    caller.type("1-2-3\r")
+    # More than a page: the real count, and a next page (it silently stopped at 20).
+    await caller.expect("33 documents, 1 a 20 affiches")
+    await caller.expect("-- Suite")
+    caller.type("q")
+    assert "S : suite" in await caller.expect("Entree : revenir")
+    caller.type("S\r")
+    await caller.expect("33 documents, 21 a 33 affiches")
+    await caller.expect("-- Suite")
+    caller.type("q")
+    assert "S : suite" not in await caller.expect("Entree : revenir")
+
+
+async def test_words_at_document_a_lire_are_a_new_search(caller: Caller) -> None:
+    caller.type("GO BIBLIO\r")
+    await caller.expect("Votre choix")
+    caller.type("4\r")
+    await caller.expect("Chercher :")
+    caller.type("1-2-3\r")
+    await caller.expect("-- Suite")
+    caller.type("q")
+    await caller.expect("Document a lire")
+    caller.type('"memoire insuffisante" -wk3\r')
+    hits = await caller.expect("Document a lire")
+    assert "n'est pas dans cette liste" not in hits
+    assert "10112" not in hits and "Memoire insuffisante" in hits
+    caller.type("\r")
+    await caller.expect("Chercher :")
+
+
+async def test_product_numbers_line_up_and_years_have_four_digits(caller: Caller) -> None:
+    caller.type("GO LIBRARY\r")
+    await caller.expect("Votre choix")
+    caller.type("1\r")
+    products = (await caller.expect("Produit (numero")).splitlines()
+    one = next(line for line in products if "1-2-3 pour DOS" in line)
+    ten = next(line for line in products if "SmartSuite" in line)
+    # "10  SmartSuite" used to stick out one column to the right of " 1  1-2-3".
+    assert one.index("1-2-3") == ten.index("SmartSuite"), (one, ten)
+    caller.type("1\r")
+    listing = await caller.expect("Document a lire")
+    assert re.search(r" \d\d/\d\d/199\d ", listing), listing
+    assert not re.search(r" \d\d/\d\d/\d\d ", listing)
+
+
+async def test_words_at_a_browse_list_are_a_search(caller: Caller) -> None:
+    caller.type("GO LIBRARY\r")
+    await caller.expect("Votre choix")
+    caller.type("1\r")
+    await caller.expect("Produit (numero")
+    caller.type("1\r")
+    await caller.expect("Document a lire")
+    caller.type("memoire OU imprimante\r")
+    hits = await caller.expect(" affiches")
+    assert "n'est pas dans cette liste" not in hits
 
 
 async def test_browse_by_product_and_category(caller: Caller) -> None:

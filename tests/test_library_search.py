@@ -33,6 +33,7 @@ from bbs.library.search import (
     notes_by_product,
     notes_since,
     parse_query,
+    search_library,
     search_notes,
     search_text,
     snippet,
@@ -143,6 +144,47 @@ async def test_numbers_and_product_names_are_words(engine: AsyncEngine) -> None:
     assert await found(engine, "1-2-3 swap file") == [(12041, "en")]
     assert await found(engine, "cc:Mail 2.2") == [(40002, "fr")]
     assert await found(engine, "386") == [(12041, "en"), (12041, "fr")]
+
+
+# --- the query syntax, and counts ----------------------------------------------------
+
+
+async def test_a_quoted_phrase_must_be_found_as_written(engine: AsyncEngine) -> None:
+    assert await found(engine, '"mémoire insuffisante"') == [(12041, "fr")]
+    assert await found(engine, "« Memoire insuffisante »") == [(12041, "fr")]
+    assert await found(engine, '"insuffisante mémoire"') == []
+    assert await found(engine, '"MÉMOIRE insuff"*') == [(12041, "fr")]
+    # A word with punctuation inside is a phrase too.
+    assert {n for n, _ in await found(engine, "1-2-3")} == {10158, 12041}
+    assert await found(engine, "3-2-1") == []
+
+
+async def test_a_minus_excludes(engine: AsyncEngine) -> None:
+    assert await found(engine, "imprimante") == [(10158, "fr"), (20001, "fr")]
+    assert await found(engine, "imprimante -laserjet") == [(20001, "fr")]
+    assert await found(engine, 'imprimante -"réplication interrompue"') == [(10158, "fr")]
+    # Exclusions alone find nothing.
+    assert await found(engine, "-laserjet") == []
+
+
+async def test_ou_and_or_accept_either(engine: AsyncEngine) -> None:
+    either = [(10158, "fr"), (20001, "fr")]
+    assert sorted(await found(engine, "laserjet OU réplication")) == either
+    assert sorted(await found(engine, "laserjet OR replication")) == either
+    assert sorted(await found(engine, "imprimante laserjet OR interrompue")) == either
+    # Lower case is a word to find, a dangling OR nothing at all.
+    assert await found(engine, "laserjet ou replication") == []
+    assert await found(engine, "laserjet OR") == [(10158, "fr")]
+
+
+async def test_the_count_is_every_match_and_pages_follow(engine: AsyncEngine) -> None:
+    page1 = await asyncio.wait_for(search_library(engine, "imprimante", limit=1), WAIT)
+    page2 = await asyncio.wait_for(search_library(engine, "imprimante", offset=1, limit=1), WAIT)
+    assert (page1.total, page2.total) == (2, 2)
+    assert [h.number for h in page1.hits + page2.hits] == [10158, 20001]
+    assert (await search_library(engine, "imprimante", offset=2)).hits == ()
+    assert (await search_library(engine, "imprimante", public=True)).total == 1
+    assert (await search_library(engine, "-imprimante")).total == 0
 
 
 # --- hostile and empty queries -------------------------------------------------------
@@ -288,21 +330,23 @@ async def test_note_counts(engine: AsyncEngine) -> None:
 # --- the pure parts ------------------------------------------------------------------
 
 
-def test_parse_query() -> None:
-    assert parse_query("") == ()
-    assert parse_query("Mémoire  insuffisante") == (Term("memoire"), Term("insuffisante"))
-    assert parse_query("imprim* x*") == (Term("imprim", prefix=True), Term("x"))
-    assert parse_query("l'ouverture, WK4!") == (Term("l"), Term("ouverture"), Term("wk4"))
-    assert parse_query("a a A") == (Term("a"),)
-    assert parse_query('"foo" OR * -- \'') == (Term("foo"), Term("or"))
-    assert len(parse_query(" ".join(f"w{i}" for i in range(50)))) == 12
-    assert parse_query("x" * 100) == (Term("x" * 64, prefix=True),)
+def test_parse_query_gives_the_words_to_mark() -> None:
+    assert parse_query("").terms == ()
+    assert parse_query("Mémoire  insuffisante").terms == (Term("memoire"), Term("insuffisante"))
+    assert parse_query("imprim* x*").terms == (Term("imprim", prefix=True), Term("x"))
+    assert parse_query("l'ouverture, WK4!").terms == (Term("l"), Term("ouverture"), Term("wk4"))
+    assert parse_query("a a A").terms == (Term("a"),)
+    assert parse_query('"foo" OR * -- \'').terms == (Term("foo"),)
+    assert len(parse_query(" ".join(f"w{i}" for i in range(50))).terms) == 12
+    assert parse_query("x" * 100).terms == (Term("x" * 64, prefix=True),)
+    # Excluded words are not marked.
+    assert parse_query("memoire -windows").terms == (Term("memoire"),)
 
 
 def test_engine_queries_quote_every_term() -> None:
-    terms = (Term("or"), Term("near"), Term("imprim", prefix=True))
-    assert fts5_query(terms) == '"or" "near" "imprim"*'
-    assert tsquery(terms) == "'or' & 'near' & 'imprim':*"
+    query = parse_query("or near imprim*")
+    assert fts5_query(query) == '(("or") AND ("near") AND ("imprim"*))'
+    assert tsquery(query) == "(('or')) & (('near')) & (('imprim':*))"
     assert search_text("« Mémoire insuffisante » (WK4), cc:Mail") == (
         "memoire insuffisante wk4 cc mail"
     )
@@ -310,16 +354,16 @@ def test_engine_queries_quote_every_term() -> None:
 
 def test_snippet_windows_on_the_matches() -> None:
     body = "Début. " + "remplissage " * 40 + "ici la mémoire manque " + "fin " * 40
-    text = snippet(body, parse_query("memoire"), width=60)
+    text = snippet(body, parse_query("memoire").terms, width=60)
     assert text.startswith("…") and text.endswith("…")
     assert "\x02mémoire\x03" in text
     assert len(unmark(text)) <= 64
     # The window prefers the place where most query words meet.
     body = "chat " + "x " * 100 + "chien " + "y " * 100 + "chat et chien ensemble " + "z " * 50
-    text = snippet(body, parse_query("chat chien"), width=40)
+    text = snippet(body, parse_query("chat chien").terms, width=40)
     assert "\x02chat\x03 et \x02chien\x03 ensemble" in text
     # Nothing matched anywhere: the beginning of the body.
-    assert snippet("Un deux trois.\nQuatre.", parse_query("zzz")) == "Un deux trois. Quatre."
+    assert snippet("Un deux trois.\nQuatre.", parse_query("zzz").terms) == "Un deux trois. Quatre."
 
 
 def test_to_markup_escapes_and_emphasises() -> None:
@@ -334,7 +378,7 @@ def test_to_markup_escapes_and_emphasises() -> None:
     width=st.integers(min_value=0, max_value=120),
 )
 def test_snippets_fit_their_width_and_mark_only_matches(body: str, query: str, width: int) -> None:
-    terms = parse_query(query)
+    terms = parse_query(query).terms
     text = snippet(body, terms, keywords=("ab", "cd"), title="Titre é", width=width)
     assert len(unmark(text)) <= max(width, 20)
     assert "\n" not in text

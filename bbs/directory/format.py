@@ -16,7 +16,7 @@ from datetime import datetime
 from bbs.directory.hours import OpenState, Status, days_to_text, zone
 from bbs.directory.model import Centre, Country, Directory, Hours, Listing, Number, Service
 from bbs.directory.query import Answer, Card, Entry, Index, Kind, build_index, centre_status
-from bbs.directory.text import fold
+from bbs.directory.text import fold, words
 from bbs.menus.strings import Strings
 from bbs.terminal.markup import escape
 from bbs.terminal.width import text_width
@@ -79,6 +79,22 @@ def _day(page: _Page, moment: datetime) -> str:
 
 def _city(tz: str) -> str:
     return tz.rsplit("/", 1)[-1].replace("_", " ")
+
+
+SEED_KEY_WORDS = 8
+"""Folded words of a printed note that make its key in menus/strings/seed.toml."""
+
+
+def seed_key(printed: str) -> str:
+    """The strings key of a note, source or remark the seed prints in French."""
+    return "seed." + "_".join(words(printed)[:SEED_KEY_WORDS])
+
+
+def seed_text(page: _Page, printed: str) -> str:
+    """A note the seed prints in French, in the page's language when menus/strings has
+    it (French: as printed), else as printed."""
+    key = seed_key(printed)
+    return page.raw(key) if key in page.strings else printed
 
 
 def _language(page: _Page, printed: str) -> str:
@@ -164,7 +180,7 @@ def _number_lines(
     """
     text = _number_text(page, number)
     markup, width = lead if lead[0] else (indent, text_width(indent))
-    notes = "; ".join(number.notes)
+    notes = "; ".join(seed_text(page, note) for note in number.notes)
     line = f"{markup}{_style('em', text)}"
     width += text_width(text)
     if notes and width + 3 + text_width(notes) <= page.room:
@@ -181,9 +197,12 @@ def _notes_lines(page: _Page, listing: Listing, indent: str, show_source: bool) 
         names = ", ".join(_language(page, name) for name in listing.languages)
         page.add(f"{indent}{_style('dim', page.raw('dir.languages'))} {escape(names)}")
     if listing.remark:
-        page.add(f"{indent}{_style('dim', page.raw('dir.remark', text=listing.remark))}")
+        page.add(
+            f"{indent}{_style('dim', page.raw('dir.remark', text=seed_text(page, listing.remark)))}"
+        )
     if show_source:
-        page.add(f"{indent}{_style('dim', page.raw('dir.source', source=listing.source))}")
+        source = seed_text(page, listing.source)
+        page.add(f"{indent}{_style('dim', page.raw('dir.source', source=source))}")
     if listing.erratum:
         page.add(f"{indent}{_style('dim', page.raw('dir.erratum', text=listing.erratum))}")
 
@@ -218,7 +237,7 @@ def _centre_lines(page: _Page, centre: Centre, now: datetime, full: bool) -> Non
     if full:
         page.add(f"{INDENT}{_style('dim', page.raw('dir.served'))} {escape(_served(page, centre))}")
     if centre.remark:
-        page.add(f"{INDENT}{_style('dim', centre.remark)}")
+        page.add(f"{INDENT}{_style('dim', seed_text(page, centre.remark))}")
 
 
 def _served(page: _Page, centre: Centre) -> str:
@@ -354,6 +373,12 @@ def format_answer(answer: Answer, lang: str, now: datetime, width: int, strings:
             _service_table(page, service, entries, now)
     elif answer.kind is Kind.NUMBER:
         _number_answer(page, answer, now)
+    elif answer.kind is Kind.CENTRE:
+        page.add("{title}" + page.t("dir.centres_title"))
+        for centre in answer.centres:
+            page.blank()
+            page.add("{h}" + escape(centre.city) + "{/}")
+            _centre_lines(page, centre, now, full=True)
     elif answer.kind is Kind.CHOICE:
         page.add("{title}" + page.t("dir.choice_title"))
         page.add(page.t("dir.choice", query=answer.query.strip()))

@@ -35,6 +35,9 @@ from bbs.directory.model import (
 )
 from bbs.directory.text import fold, german_variants, keys_match, number_key, spot_numbers, words
 
+SUGGEST_CUTOFF = 0.7
+"""How alike (difflib ratio) a typed word and a name must be for "did you mean"."""
+
 MIN_PREFIX = 2
 """Shortest word that may stand for the start of a longer one ("be" -> "belgique")."""
 
@@ -66,6 +69,8 @@ class Kind(StrEnum):
     """Everyone who shares a number or address."""
     CHOICE = "choice"
     """The words fit several countries: the caller picks one."""
+    CENTRE = "centre"
+    """International support centres, found by their city, company or address."""
     NOT_FOUND = "not_found"
     """Nothing matched; `suggestions` holds the closest names."""
 
@@ -88,7 +93,11 @@ class Entry:
         return self.listing.tz or self.country.tz
 
     def status(self, now: datetime) -> Status:
-        """Whether the listing is open at the aware instant `now`."""
+        """Whether the listing is open at the aware instant `now`; a listing whose
+        numbers are all "ND" (not available) is never open: there is nothing to call."""
+        numbers = self.listing.numbers
+        if numbers and all(n.nd for n in numbers):
+            return status(None, self.tz, now)
         return status(self.listing.hours, self.tz, now)
 
 
@@ -125,7 +134,8 @@ class Answer:
     entries: tuple[Entry, ...] = ()
     """Service and number answers: the matching listings."""
     centres: tuple[Centre, ...] = ()
-    """Number answers: the centres with that telephone number."""
+    """Number answers: the centres with that telephone number; centre answers: the
+    centres found."""
     numbers: tuple[str, ...] = ()
     """Number answers (found or not): the numbers as typed."""
     choices: tuple[Country, ...] = ()
@@ -209,6 +219,10 @@ class Index:
         for centre in directory.centres:
             self._numbers.append((number_key(centre.phone), centre, None))
         self._completions = {lang: self._completion_words(lang) for lang in LANGS}
+        self._centre_words = tuple(
+            (centre, frozenset(words(" ".join((centre.city, centre.code, *centre.address)))))
+            for centre in directory.centres
+        )
 
     def _add(self, text: str, target: _Target) -> None:
         phrase = words(text)
@@ -350,6 +364,21 @@ class Index:
             groups = kept
         return groups, ignored
 
+    def centres_named(self, tokens: Sequence[str]) -> tuple[Centre, ...]:
+        """The centres whose city, company name or address has every word of `tokens`
+        (a word of three letters or more may be the start of one: "munch")."""
+        if not tokens:
+            return ()
+
+        def has(known: frozenset[str], token: str) -> bool:
+            if token in known:
+                return True
+            return len(token) >= 3 and any(word.startswith(token) for word in known)
+
+        return tuple(
+            centre for centre, known in self._centre_words if all(has(known, t) for t in tokens)
+        )
+
     def _suggest(self, text: str, ignored: Sequence[str]) -> tuple[Country | Service, ...]:
         """The names closest to what was typed, for "did you mean ...?"."""
         tries = _unique([" ".join(words(text)), *ignored])
@@ -367,7 +396,14 @@ class Index:
                 ),
                 reverse=True,
             )[:8]
-            close = difflib.get_close_matches(typed, [k for _, k in rough], n=6, cutoff=0.6)
+            scored = sorted(
+                ((difflib.SequenceMatcher(None, typed, key).ratio(), key) for _, key in rough),
+                reverse=True,
+            )
+            # Only names about as close as the closest, and close at all: "paris" is not
+            # "pakistan" although they share four letters.
+            best = scored[0][0] if scored else 0.0
+            close = [key for ratio, key in scored if ratio >= max(SUGGEST_CUTOFF, best - 0.08)]
             for key in close:
                 phrase = self._spellings[key]
                 for target in sorted(self._phrases[phrase], key=lambda t: (t.kind, t.code)):
@@ -455,6 +491,9 @@ def _search(index: Index, text: str, service: str | None) -> Answer:
         return Answer(
             Kind.SERVICE, text, services=services, entries=entries, ignored=tuple(ignored)
         )
+    centres = index.centres_named(ignored)
+    if centres:
+        return Answer(Kind.CENTRE, text, centres=centres)
     return Answer(
         Kind.NOT_FOUND,
         text,

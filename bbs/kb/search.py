@@ -1,9 +1,9 @@
 """Searching the Lotus Knowledge base: its own articles and every library note.
 
 The base is the library's search turned on more material: the same folded words,
-the same query rules (every word required, ``mot*`` a prefix, accents and case
-ignored, anything else only separates words) and the same snippets, all from
-`bbs.library.search`. Articles are matched through migration 0006's index (FTS5
+the same query syntax (`bbs.library.query`: every word required, "phrases",
+``-mot``, ``OU``/``OR``, ``mot*``, accents and case ignored) and the same snippets,
+all from `bbs.library`. Articles are matched through migration 0006's index (FTS5
 `kb_fts` on SQLite, the GIN index `ix_kb_article_search` on PostgreSQL); library
 notes, public or Knowledge-base-only, through the library's own `search_notes`.
 The two lists are merged by relevance, newer first on ties.
@@ -11,35 +11,22 @@ The two lists are merged by relevance, newer first on ties.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    bindparam,
-    column,
-    func,
-    literal_column,
-    select,
-    table,
-)
-from sqlalchemy import text as sql_text
+from sqlalchemy import RowMapping, func, literal_column, select
 
 from bbs.kb.model import PREFIX
 from bbs.kb.store import ARTICLE_TABLE
+from bbs.library.query import parse_query
 from bbs.library.search import (
-    POSTGRES_VECTOR,
     SNIPPET_WIDTH,
-    WEIGHTS,
     Target,
-    fts5_query,
-    parse_query,
+    full_text,
     row_snippet,
-    search_notes,
-    tsquery,
+    search_library,
 )
 from bbs.store.db import engine_scope, is_sqlite, transaction
 from bbs.store.schema import KB_INDEX_TABLE
@@ -47,7 +34,6 @@ from bbs.store.schema import KB_INDEX_TABLE
 Source = Literal["kb", "library"]
 
 _ART = ARTICLE_TABLE
-_FTS = table(KB_INDEX_TABLE, column("rowid", Integer))
 _COLUMNS = (
     _ART.c.number,
     _ART.c.lang,
@@ -84,45 +70,52 @@ class KbHit:
         return f"{PREFIX}{self.number:04d}" if self.source == "kb" else f"{self.number:05d}"
 
 
-async def search_base(
-    target: Target, text: str, *, limit: int = 20, snippet_width: int = SNIPPET_WIDTH
-) -> list[KbHit]:
-    """The documents of the base matching every word of `text`, best first.
+@dataclass(frozen=True, slots=True)
+class KbResults:
+    """One page of a search of the base: `total` documents match (articles and notes),
+    `hits` are those from `offset` on."""
+
+    total: int
+    offset: int
+    hits: tuple[KbHit, ...]
+
+
+async def search_kb(
+    target: Target,
+    text: str,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    snippet_width: int = SNIPPET_WIDTH,
+) -> KbResults:
+    """The documents of the base matching the query `text`, best first: how many, and
+    at most `limit` of them from `offset` on.
 
     Raises StoreError for database problems only; a query without words finds nothing.
     """
-    terms = parse_query(text)
-    if not terms or limit <= 0:
-        return []
+    query = parse_query(text)
+    offset = max(offset, 0)
+    if not query:
+        return KbResults(0, offset, ())
+    # The merged page is among the first offset + limit of each list.
+    wanted = offset + max(limit, 0)
     async with engine_scope(target) as engine:
         async with transaction(engine, write=False) as conn:
-            if is_sqlite(conn):
-                score = func.bm25(
-                    literal_column(KB_INDEX_TABLE),
-                    *(literal_column(repr(w)) for w in WEIGHTS.values()),
-                )
-                rank: ColumnElement[Any] = -score
-                stmt: Select[Any] = (
-                    select(*_COLUMNS, rank.label("relevance"))
-                    .select_from(_FTS.join(_ART, _ART.c.id == _FTS.c.rowid))
-                    .where(
-                        sql_text(f"{KB_INDEX_TABLE} MATCH :match").bindparams(
-                            match=fts5_query(terms)
-                        )
-                    )
-                )
-                params: dict[str, str] = {}
-            else:
-                query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsq"))
-                vector: ColumnElement[Any] = literal_column(f"({POSTGRES_VECTOR})")
-                rank = func.ts_rank(vector, query)
-                stmt = select(*_COLUMNS, rank.label("relevance")).where(vector.op("@@")(query))
-                params = {"tsq": tsquery(terms)}
-            stmt = stmt.order_by(
-                literal_column("relevance").desc(), _ART.c.date.desc(), _ART.c.number
-            ).limit(limit)
-            rows = (await conn.execute(stmt, params)).mappings().all()
-        notes = await search_notes(engine, text, limit=limit, snippet_width=snippet_width)
+            source, match, rank = full_text(is_sqlite(conn), query, KB_INDEX_TABLE, _ART)
+            counting = select(func.count()).select_from(source).where(match)
+            total = int((await conn.execute(counting)).scalar_one())
+            stmt = (
+                select(*_COLUMNS, rank.label("relevance"))
+                .select_from(source)
+                .where(match)
+                .order_by(literal_column("relevance").desc(), _ART.c.date.desc(), _ART.c.number)
+                .limit(wanted)
+            )
+            rows: Sequence[RowMapping] = []
+            if wanted:
+                rows = (await conn.execute(stmt)).mappings().all()
+        notes = await search_library(engine, text, limit=wanted, snippet_width=snippet_width)
+    terms = query.terms
     hits = [
         KbHit(
             source="kb",
@@ -149,7 +142,15 @@ async def search_base(
             snippet=n.snippet,
             rank=n.rank,
         )
-        for n in notes
+        for n in notes.hits
     ]
     hits.sort(key=lambda h: (-h.rank, -h.date.toordinal(), h.source, h.number, h.lang))
-    return hits[:limit]
+    return KbResults(total + notes.total, offset, tuple(hits[offset:wanted]))
+
+
+async def search_base(
+    target: Target, text: str, *, limit: int = 20, snippet_width: int = SNIPPET_WIDTH
+) -> list[KbHit]:
+    """The first hits of `search_kb` alone."""
+    results = await search_kb(target, text, limit=limit, snippet_width=snippet_width)
+    return list(results.hits)

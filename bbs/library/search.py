@@ -2,15 +2,12 @@
 
 Full-text search ignores case and accents ("memoire" finds "Mémoire"): the loader
 stores each note's title, keywords and body folded (`search_text`), and the query
-is folded the same way. SQLite matches with the FTS5 table `library_fts` and ranks
-with bm25; PostgreSQL matches the weighted tsvector of the GIN index
-`ix_library_note_search` and ranks with ts_rank. Either way a title word counts more
-than a keyword, and a keyword more than a body word; every word of the query must
-be found, and a word typed with a final ``*`` ("imprim*") is a prefix.
-
-A query is only ever words: whatever else the caller types (quotes, operators,
-``*`` alone, ``--``, ``%``, ``'``) separates words and nothing more, so no query
-can raise or reach SQL, and a query without words finds nothing.
+is folded the same way. The query syntax (phrases, ``-mot``, ``OU``/``OR``, ``mot*``)
+is `bbs.library.query`'s, shared with the Knowledge base. SQLite matches with the
+FTS5 table `library_fts` and ranks with bm25; PostgreSQL matches the weighted
+tsvector of the GIN index `ix_library_note_search` and ranks with ts_rank. Either
+way a title word counts more than a keyword, and a keyword more than a body word.
+A search says how many notes match and returns one page of them (`Results`).
 
 Snippets are plain text, one line, with each matched word between `MARK_OPEN` and
 `MARK_CLOSE` (control characters a note never contains); `to_markup` turns them
@@ -27,8 +24,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Integer,
     Select,
+    Table,
     bindparam,
     column,
     func,
@@ -36,12 +35,19 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bbs.directory.text import fold, words
+from bbs.directory.text import words
 from bbs.library.model import Note
+from bbs.library.query import MAX_TERM_LENGTH as MAX_TERM_LENGTH
+from bbs.library.query import MAX_TERMS as MAX_TERMS
+from bbs.library.query import Phrase as Phrase
+from bbs.library.query import Query as Query
+from bbs.library.query import Term as Term
+from bbs.library.query import fts5_query as fts5_query
+from bbs.library.query import parse_query as parse_query
+from bbs.library.query import tsquery as tsquery
 from bbs.store.db import engine_scope, is_sqlite, transaction
 from bbs.store.schema import SEARCH_INDEX_TABLE, LibraryNoteRow
 from bbs.terminal.markup import escape
@@ -58,12 +64,6 @@ SNIPPET_WIDTH = 150
 MIN_SNIPPET_WIDTH = 20
 """Narrower widths are widened to this."""
 
-MAX_TERMS = 12
-"""Words of a query beyond this many are ignored."""
-
-MAX_TERM_LENGTH = 64
-"""Longer words are cut to this many characters (and then match as prefixes)."""
-
 WEIGHTS = {"title": 10.0, "keywords": 4.0, "body": 1.0}
 """SQLite bm25 weights of the three indexed columns (PostgreSQL: weights A, B, D)."""
 
@@ -76,23 +76,9 @@ POSTGRES_VECTOR = (
 
 Target = str | URL | AsyncEngine
 
-_NOTE = LibraryNoteRow.__table__
-_FTS = table(SEARCH_INDEX_TABLE, column("rowid", Integer))
-_QUERY_WORD = re.compile(r"([^\W_]+)(\*?)")
+_NOTE: Table = LibraryNoteRow.__table__  # type: ignore[assignment]
 # A word of the original text: letters and digits, with any combining marks inside.
 _TEXT_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff])+")
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One word of a query, folded; `prefix`: typed with a final ``*``."""
-
-    word: str
-    prefix: bool = False
-
-    def matches(self, word: str) -> bool:
-        """Whether a folded word of a note is this term."""
-        return word.startswith(self.word) if self.prefix else word == self.word
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,36 +117,6 @@ def search_text(text: str) -> str:
     """`text` as the index stores it: its folded words separated by single spaces,
     "« Mémoire insuffisante » (WK4)" -> "memoire insuffisante wk4"."""
     return " ".join(words(text))
-
-
-def parse_query(query: str) -> tuple[Term, ...]:
-    """The terms of a caller's query; () when it has no word at all."""
-    terms: list[Term] = []
-    # The same folding and word pattern as words(), so terms are index words.
-    for match in _QUERY_WORD.finditer(fold(query)):
-        word, prefix = match.group(1), bool(match.group(2))
-        if len(word) > MAX_TERM_LENGTH:
-            word, prefix = word[:MAX_TERM_LENGTH], True
-        term = Term(word, prefix and len(word) >= 2)
-        if term not in terms:
-            terms.append(term)
-    return tuple(terms[:MAX_TERMS])
-
-
-def fts5_query(terms: Sequence[Term]) -> str:
-    """An FTS5 MATCH expression for all of `terms` (each one a quoted string)."""
-    return " ".join(
-        '"' + t.word.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms
-    )
-
-
-def tsquery(terms: Sequence[Term]) -> str:
-    """A PostgreSQL to_tsquery() text for all of `terms` (each one quoted)."""
-    parts = []
-    for t in terms:
-        quoted = "'" + t.word.replace("\\", "\\\\").replace("'", "''") + "'"
-        parts.append(quoted + (":*" if t.prefix else ""))
-    return " & ".join(parts)
 
 
 def snippet(
@@ -286,7 +242,41 @@ _HIT_COLUMNS = (
 )
 
 
-async def search_notes(
+@dataclass(frozen=True, slots=True)
+class Results:
+    """One page of a search: `total` documents match, `hits` are those from `offset` on."""
+
+    total: int
+    offset: int
+    hits: tuple[Hit, ...]
+
+
+def full_text(
+    sqlite: bool, query: Query, index_table: str, rows: Table
+) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]]:
+    """What to select from, the match condition and the relevance (higher is better)
+    of `query` over a table of documents `rows` with folded ``search_*`` columns.
+
+    SQLite: the FTS5 table `index_table` (whose rowid is `rows.id`), ranked by bm25
+    with `WEIGHTS`; PostgreSQL: the weighted tsvector `POSTGRES_VECTOR`, by ts_rank.
+    """
+    if sqlite:
+        fts = table(index_table, column("rowid", Integer))
+        score = func.bm25(
+            literal_column(index_table), *(literal_column(repr(w)) for w in WEIGHTS.values())
+        )
+        match = literal_column(index_table).op("MATCH")(
+            bindparam(f"{index_table}_match", fts5_query(query))
+        )
+        return fts.join(rows, rows.c.id == fts.c.rowid), match, -score
+    tsq = func.to_tsquery(
+        literal_column("'simple'::regconfig"), bindparam(f"{rows.name}_tsq", tsquery(query))
+    )
+    vector: ColumnElement[Any] = literal_column(f"({POSTGRES_VECTOR})")
+    return rows, vector.op("@@")(tsq), func.ts_rank(vector, tsq)
+
+
+async def search_library(
     engine_or_url: Target,
     text: str,
     *,
@@ -294,46 +284,53 @@ async def search_notes(
     product: str | None = None,
     category: str | None = None,
     public: bool | None = None,
+    offset: int = 0,
     limit: int = 20,
     snippet_width: int = SNIPPET_WIDTH,
-) -> list[Hit]:
-    """The notes matching every word of `text`, best first, at most `limit`.
+) -> Results:
+    """The notes matching the query `text` (`bbs.library.query`'s syntax), best first:
+    how many there are, and at most `limit` of them from `offset` on.
 
     Filters: language, product and category codes, and `public` (True: only the
     notes of the public library; False: only Knowledge-base ones; None: all).
     Ties go to the newer note. Raises StoreError for database problems only.
     """
-    terms = parse_query(text)
-    if not terms or limit <= 0:
-        return []
+    query = parse_query(text)
+    offset = max(offset, 0)
+    if not query:
+        return Results(0, offset, ())
     async with engine_scope(engine_or_url) as engine, transaction(engine, write=False) as conn:
-        if is_sqlite(conn):
-            score = func.bm25(
-                literal_column(SEARCH_INDEX_TABLE),
-                *(literal_column(repr(w)) for w in WEIGHTS.values()),
+        source, match, rank = full_text(is_sqlite(conn), query, SEARCH_INDEX_TABLE, _NOTE)
+        counting = _filters(
+            select(func.count()).select_from(source).where(match),
+            lang=lang,
+            product=product,
+            category=category,
+            public=public,
+        )
+        total = int((await conn.execute(counting)).scalar_one())
+        rows: Sequence[Mapping[str, Any]] = []
+        if limit > 0 and offset < total:
+            stmt = _filters(
+                select(*_HIT_COLUMNS, rank.label("relevance")).select_from(source).where(match),
+                lang=lang,
+                product=product,
+                category=category,
+                public=public,
             )
-            rank: ColumnElement[Any] = -score
-            stmt: Select[Any] = (
-                select(*_HIT_COLUMNS, rank.label("relevance"))
-                .select_from(_FTS.join(_NOTE, _NOTE.c.id == _FTS.c.rowid))
-                .where(
-                    sql_text(f"{SEARCH_INDEX_TABLE} MATCH :match").bindparams(
-                        match=fts5_query(terms)
-                    )
+            stmt = (
+                stmt.order_by(
+                    literal_column("relevance").desc(),
+                    _NOTE.c.date.desc(),
+                    _NOTE.c.number,
+                    _NOTE.c.lang,
                 )
+                .offset(offset)
+                .limit(limit)
             )
-        else:
-            query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsq"))
-            vector: ColumnElement[Any] = literal_column(f"({POSTGRES_VECTOR})")
-            rank = func.ts_rank(vector, query)
-            stmt = select(*_HIT_COLUMNS, rank.label("relevance")).where(vector.op("@@")(query))
-        stmt = _filters(stmt, lang=lang, product=product, category=category, public=public)
-        stmt = stmt.order_by(
-            literal_column("relevance").desc(), _NOTE.c.date.desc(), _NOTE.c.number, _NOTE.c.lang
-        ).limit(limit)
-        params = {} if is_sqlite(conn) else {"tsq": tsquery(terms)}
-        rows = (await conn.execute(stmt, params)).mappings().all()
-    return [
+            rows = (await conn.execute(stmt)).mappings().all()
+    terms = query.terms
+    hits = tuple(
         Hit(
             number=row["number"],
             lang=row["lang"],
@@ -345,10 +342,38 @@ async def search_notes(
             rank=float(row["relevance"]),
         )
         for row in rows
-    ]
+    )
+    return Results(total, offset, hits)
 
 
-def row_snippet(row: Mapping[str, Any], terms: Sequence[Term], width: int) -> str:
+async def search_notes(
+    engine_or_url: Target,
+    text: str,
+    *,
+    lang: str | None = None,
+    product: str | None = None,
+    category: str | None = None,
+    public: bool | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    snippet_width: int = SNIPPET_WIDTH,
+) -> list[Hit]:
+    """The hits of `search_library` alone."""
+    results = await search_library(
+        engine_or_url,
+        text,
+        lang=lang,
+        product=product,
+        category=category,
+        public=public,
+        offset=offset,
+        limit=limit,
+        snippet_width=snippet_width,
+    )
+    return list(results.hits)
+
+
+def row_snippet(row: Mapping[Any, Any], terms: Sequence[Term], width: int) -> str:
     """The snippet of a stored document row (body, comma-joined keywords, title) for
     the search `terms`: the library's notes and the Knowledge base's articles alike."""
     return snippet(

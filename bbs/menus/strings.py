@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +25,39 @@ def _line_of(text: str, key: str) -> int:
     return 0
 
 
+_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüœæ")
+# A little French word that loses its vowel before one, at the end of a text.
+_ELIDES = re.compile(r"(?<![\w'’])(de|que|le|la) $", re.IGNORECASE)
+_FORMATTER = string.Formatter()
+
+
+def elide(before: str, word: str) -> str:
+    """French text `before`, which `word` is about to follow, with its last little word
+    elided when `word` starts with a vowel: ("Droits de ", "Élodie") -> "Droits d'"."""
+    if word[:1].casefold() not in _VOWELS:
+        return before
+    match = _ELIDES.search(before)
+    if match is None:
+        return before
+    small = match.group(1)
+    return before[: match.start()] + small[:-1] + "'"
+
+
+def format_french(template: str, values: Mapping[str, object]) -> str:
+    """`template` formatted with `values`, elided before each value that needs it."""
+    out = ""
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        out += literal
+        if field is None:
+            continue
+        value = _FORMATTER.get_field(field, (), values)[0]
+        if conversion:
+            value = _FORMATTER.convert_field(value, conversion)
+        text = _FORMATTER.format_field(value, spec or "")
+        out = elide(out, text) + text
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Strings:
     """Every string in every language; `get` formats one for a session's language."""
@@ -30,10 +65,15 @@ class Strings:
     table: Mapping[str, Mapping[str, str]]
 
     def get(self, key: str, lang: str, /, **values: object) -> str:
-        """The string `key` in `lang` (French when missing), formatted with `values`."""
+        """The string `key` in `lang` (French when missing), formatted with `values`
+        (in French, "de Élodie" becomes "d'Élodie")."""
         entry = self.table[key]
         text = entry.get(lang) or entry["fr"]
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        if lang == "fr" or lang not in entry:
+            return format_french(text, values)
+        return text.format(**values)
 
     def __contains__(self, key: object) -> bool:
         return key in self.table

@@ -12,6 +12,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bbs.menus.strings import elide
 from bbs.services.registry import Command, Context
 from bbs.store.db import StoreError, transaction
 from bbs.support.companies import add_member, may_grant
@@ -52,7 +53,9 @@ def _text(
     marks = {name: f"{_MARK}{i}{_MARK}" for i, name in enumerate(user)}
     out = escape(session.text(key, **values, **marks))
     for name, mark in marks.items():
-        out = out.replace(mark, user_markup(user[name]))
+        while (at := out.find(mark)) != -1:
+            head = elide(out[:at], user[name]) if session.lang == "fr" else out[:at]
+            out = head + user_markup(user[name]) + out[at + len(mark) :]
     return out
 
 

@@ -156,7 +156,7 @@ async def section_screen(
             line = f" {mark}{{k}}{number:>3}{{/}}  " + user_markup(item.subject[:60])
             line += " {dim}(" + _name(session, item.author) + ", "
             line += escape(session.text("forum.posts", count=item.posts)) + ", "
-            line += item.last_post_at.strftime("%d/%m/%y") + "){/}"
+            line += item.last_post_at.strftime("%d/%m/%Y") + "){/}"
             if item.locked:
                 line += " {warn}" + escape(session.text("forum.locked_mark")) + "{/}"
             lines.append(line)
@@ -385,6 +385,12 @@ def _where(ctx: Context, session: Session, where: str) -> str:
         return menus.get(where).title.get(session.lang, where)
     if where.startswith("forum:"):
         return "GO " + where.removeprefix("forum:")
+    # Presence rows keep these French labels (other nodes read them): translate here.
+    if where == "annuaire":
+        return session.text("who.where_directory")
+    for head, key in (("transfert ", "who.where_download"), ("envoi ", "who.where_upload")):
+        if where.startswith(head):
+            return session.text(key, protocol=where.removeprefix(head))
     return where or session.text("who.connecting")
 
 

@@ -288,7 +288,7 @@ async def _fill_form(session: Session, right: Right) -> inc.NewIncident | None:
     if description is None or not description.strip():
         return None
     cost = (
-        session.text("inc.cost_credit", count=right.credits_left)
+        session.text("inc.cost_credit", count=max(right.credits_left - 1, 0))
         if right.credits_left is not None
         else session.text("inc.cost_none")
     )
@@ -354,9 +354,9 @@ async def attach_files(ctx: Context, number: int) -> None:
 def _row(session: Session, incident: inc.Incident, unread: int = 0) -> str:
     """One line of a list: number, state, date, summary, unread replies."""
     state = _state(session, incident.state)
-    opened = f"{incident.opened_at:%d/%m/%y}"
+    opened = f"{incident.opened_at:%d/%m/%Y}"
     head = f"  {{k}}{incident.id:>5}{{/}} {escape(state):<16} {{dim}}{opened}{{/}} "
-    room = max(session.caps.cols - 1 - 34, 10)
+    room = max(session.caps.cols - 1 - 36, 10)
     line = head + _cut(incident.summary, room)
     if unread:
         key = "inc.unread_one" if unread == 1 else "inc.unread_many"

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from bbs.kb import model
 from bbs.kb.access import STAFF_ACCESS, access_until, today
 from bbs.kb.cdrom import current_edition
-from bbs.kb.search import KbHit, search_base
+from bbs.kb.search import KbResults, search_kb
 from bbs.kb.store import get_article
 from bbs.library.search import get_note, note_languages, to_markup
-from bbs.numbers import parse_number
-from bbs.services.library import note_markup
+from bbs.numbers import human_size, parse_number
+from bbs.services.library import NEXT_KEYS, note_markup
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS, _send
 from bbs.session.pager import page, read_document
@@ -95,11 +95,17 @@ async def about(ctx: Context, arg: str | None) -> None:
     await _explain(ctx, until)
 
 
-def _hit_lines(session: Session, hits: list[KbHit]) -> list[str]:
-    lines = ["", "{dim}" + escape(session.text("kb.count", count=len(hits))) + "{/}"]
-    for hit in hits:
+def _hit_lines(session: Session, results: KbResults) -> list[str]:
+    first, last = results.offset + 1, results.offset + len(results.hits)
+    count = (
+        session.text("kb.count_one")
+        if results.total == 1
+        else session.text("kb.count_page", total=results.total, first=first, last=last)
+    )
+    lines = ["", "{dim}" + escape(count) + "{/}"]
+    for hit in results.hits:
         lines.append(
-            f"  {{k}}{hit.reference:<7}{{/}} {hit.lang} {{dim}}{hit.date:%d/%m/%y}{{/}} "
+            f"  {{k}}{hit.reference:<7}{{/}} {hit.lang} {{dim}}{hit.date:%d/%m/%Y}{{/}} "
             + escape(hit.title)
         )
         lines.append("          {dim}" + to_markup(hit.snippet) + "{/}")
@@ -130,23 +136,60 @@ async def search(ctx: Context, arg: str | None) -> None:
             return
         if await ctx.engine.global_command(text) is not None:
             return
+        if not await _results(ctx, text):
+            return
+
+
+async def _results(ctx: Context, text: str) -> bool:
+    """The hits of `text` a page at a time; at "Document à lire" a reference opens a
+    document, S (or +) shows the next page, other words are a new search. False when
+    the caller left for elsewhere; True when they pressed Enter (another search)."""
+    session = ctx.session
+    assert ctx.board.db is not None
+    offset = 0
+    while True:
         try:
-            hits = await search_base(
-                ctx.board.db, text, limit=MAX_HITS, snippet_width=session.caps.cols - 10
+            results = await search_kb(
+                ctx.board.db,
+                text,
+                offset=offset,
+                limit=MAX_HITS,
+                snippet_width=session.caps.cols - 10,
             )
         except StoreError:
             log.exception("Knowledge base search failed")
             await _say(session, "err", "kb.unavailable")
-            return
-        if not hits:
+            return False
+        if not results.total:
             await _say(session, "warn", "kb.none")
+            return True
+        if not results.hits:
+            offset = 0
             continue
-        await page(session, "\n".join(_hit_lines(session, hits)) + "\n")
+        await page(session, "\n".join(_hit_lines(session, results)) + "\n")
+        last = offset + len(results.hits)
+        more = last < results.total
+        key = "kb.choose_more" if more else "kb.choose"
         answer = (
-            await session.read_line("{h}" + escape(session.text("kb.choose")) + "{/} ", max_len=20)
+            await session.read_line("{h}" + escape(session.text(key)) + "{/} ", max_len=80)
         ).strip()
-        if answer:
+        if not answer:
+            return True
+        if answer.upper() in NEXT_KEYS:
+            offset = last if more else 0
+            continue
+        if _is_reference(answer):
             await _open(ctx, answer)
+            continue
+        if await ctx.engine.global_command(answer) is not None:
+            return False
+        text, offset = answer, 0
+
+
+def _is_reference(answer: str) -> bool:
+    """Whether an answer names a document (KB-1042, 1042, 10158) rather than words."""
+    word = answer.strip()
+    return word.isdigit() or model.parse_reference(word) is not None
 
 
 async def read(ctx: Context, arg: str | None) -> None:
@@ -229,7 +272,8 @@ async def cdrom(ctx: Context, arg: str | None) -> None:
         return
     await session.clear()
     await session.send("{title}" + escape(session.text("kb.cdrom_title")) + "\n\n")
-    await _say(session, "h", "kb.cdrom_intro", name=edition.name, size=edition.size)
+    size = human_size(edition.size, session.lang)
+    await _say(session, "h", "kb.cdrom_intro", name=edition.name, size=size)
     answer = (
         await session.read_line(
             "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",

@@ -16,10 +16,10 @@ from bbs.library.search import (
     notes_by_product,
     notes_changed_since,
     notes_since,
-    search_notes,
+    search_library,
     to_markup,
 )
-from bbs.numbers import parse_number
+from bbs.numbers import human_size, parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page, read_document
 from bbs.session.session import Session
@@ -47,10 +47,10 @@ def _note_lang(session: Session) -> str | None:
 
 def _row(summary: NoteSummary, width: int) -> str:
     """One line of a list of notes: number, language, date, title (cut to the screen)."""
-    room = max(width - 1 - len("  00000 fr 00/00/00 "), 10)
+    room = max(width - 1 - len("  00000 fr 00/00/0000 "), 10)
     title = summary.title if len(summary.title) <= room else summary.title[: room - 3] + "..."
     return (
-        f"  {{k}}{summary.number:05d}{{/}} {summary.lang} {{dim}}{summary.date:%d/%m/%y}{{/}} "
+        f"  {{k}}{summary.number:05d}{{/}} {summary.lang} {{dim}}{summary.date:%d/%m/%Y}{{/}} "
         + escape(title)
     )
 
@@ -72,8 +72,13 @@ async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -
         answer = await ctx.choose("lib.choose_note")
         if answer is None:
             return
-        numbers = {n.number for n in notes}
         number = parse_number(answer)
+        if number is None and not answer.isdigit():
+            # Words typed where a number was asked for: a search of the library.
+            if not await search_results(ctx, answer):
+                return
+            continue
+        numbers = {n.number for n in notes}
         if number is None or number not in numbers:
             await session.send(
                 "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
@@ -128,7 +133,7 @@ def note_markup(session: Session, note: model.Note, file_size: int | None) -> st
         parts.append("{dim}" + escape(session.text("lib.other_language", lang=other)) + "{/}")
     parts += ["", escape(note.body), ""]
     if note.file:
-        size = "?" if file_size is None else f"{file_size:,}".replace(",", " ")
+        size = "?" if file_size is None else human_size(file_size, lang)
         parts.append(
             "{em}"
             + escape(
@@ -154,7 +159,10 @@ async def _pick(
     while True:
         await session.clear()
         lines = ["{title}" + escape(title), ""]
-        lines += [f"  {{k}}{i}{{/}}  {escape(label)}" for i, (_, label) in enumerate(choices, 1)]
+        digits = len(str(len(choices)))
+        lines += [
+            f"  {{k}}{i:>{digits}}{{/}}  {escape(label)}" for i, (_, label) in enumerate(choices, 1)
+        ]
         await page(session, "\n".join(lines) + "\n")
         answer = (await session.read_line("{h}" + escape(prompt) + "{/} ", max_len=40)).strip()
         if not answer:
@@ -274,6 +282,13 @@ async def _new_since_visit(ctx: Context, db: AsyncEngine, last: datetime) -> Non
     await _choose_note(ctx, title, notes)
 
 
+PAGE_SIZE = 20
+"""Hits a search shows at a time."""
+
+NEXT_KEYS = frozenset({"+", "S", "N", "W"})
+"""Answers at "Document à lire" that show the next page of hits (Suite, Next, Weiter)."""
+
+
 async def search(ctx: Context, arg: str | None) -> None:
     """Full-text search of the library: ranked hits with the matched words shown."""
     session = ctx.session
@@ -300,36 +315,80 @@ async def search(ctx: Context, arg: str | None) -> None:
         handled = await ctx.engine.global_command(text)
         if handled is not None:
             return
+        if not await search_results(ctx, text):
+            return
+
+
+async def search_results(ctx: Context, text: str) -> bool:
+    """The hits of the query `text`, a page at a time, and the notes the caller picks.
+
+    At "Document à lire" a number reads a note, S (or +) shows the next page, and any
+    other line is a new search (or a global command). False when the caller left for
+    elsewhere (a global command, the database failing); True when they pressed Enter.
+    """
+    session = ctx.session
+    db = ctx.board.db
+    if db is None:
+        await _unavailable(session)
+        return False
+    offset = 0
+    while True:
         try:
-            hits = await search_notes(db, text, public=True, snippet_width=session.caps.cols - 8)
+            results = await search_library(
+                db,
+                text,
+                public=True,
+                offset=offset,
+                limit=PAGE_SIZE,
+                snippet_width=session.caps.cols - 8,
+            )
         except StoreError:
             log.exception("library search failed")
             await _unavailable(session)
-            return
-        if not hits:
+            return False
+        if not results.total:
             await session.send("{warn}" + escape(session.text("lib.none")) + "{/}\n")
+            return True
+        if not results.hits:
+            offset = 0
             continue
-        lines = ["", "{dim}" + escape(session.text("lib.count", count=len(hits))) + "{/}"]
+        hits = results.hits
+        last = offset + len(hits)
+        count = (
+            session.text("lib.count_one")
+            if results.total == 1
+            else session.text("lib.count_page", total=results.total, first=offset + 1, last=last)
+        )
+        lines = ["", "{dim}" + escape(count) + "{/}"]
         for hit in hits:
             lines.append(
-                f"  {{k}}{hit.number:05d}{{/}} {hit.lang} {{dim}}{hit.date:%d/%m/%y}{{/}} "
+                f"  {{k}}{hit.number:05d}{{/}} {hit.lang} {{dim}}{hit.date:%d/%m/%Y}{{/}} "
                 + escape(hit.title)
             )
             lines.append("        {dim}" + to_markup(hit.snippet) + "{/}")
         await page(session, "\n".join(lines) + "\n")
+        more = last < results.total
+        key = "lib.choose_hit_more" if more else "lib.choose_hit"
         answer = (
-            await session.read_line(
-                "{h}" + escape(session.text("lib.choose_note")) + "{/} ", max_len=40
-            )
+            await session.read_line("{h}" + escape(session.text(key)) + "{/} ", max_len=80)
         ).strip()
-        number = parse_number(answer)
-        if number is not None and number in {h.number for h in hits}:
-            await read_note(ctx, number)
+        if not answer:
+            return True
+        if answer.upper() in NEXT_KEYS:
+            offset = last if more else 0
             continue
-        if answer:
-            await session.send(
-                "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
-            )
+        number = parse_number(answer)
+        if number is not None or answer.isdigit():
+            if number is not None and number in {h.number for h in hits}:
+                await read_note(ctx, number)
+            else:
+                await session.send(
+                    "{err}" + escape(session.text("lib.unknown_note", number=answer[:12])) + "{/}\n"
+                )
+            continue
+        if await ctx.engine.global_command(answer) is not None:
+            return False
+        text, offset = answer, 0
 
 
 COMMANDS = [

@@ -22,8 +22,10 @@ def settings_screen(session: Session) -> str:
     caps = session.caps
     t = session.text
     on_off = {True: t("term.on"), False: t("term.off")}
+    detection = session.detection
+    detected = detection.describe(t) if detection else session.detected
     rows = [
-        (t("term.detected"), session.detected or "-"),
+        (t("term.detected"), detected or "-"),
         (t("term.tier"), t(f"term.tier_{caps.tier.value}")),
         (t("term.encoding"), caps.encoding.value.upper()),
         (t("term.size"), f"{caps.cols} x {caps.rows}"),

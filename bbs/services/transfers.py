@@ -201,7 +201,7 @@ async def _send(ctx: Context, protocol: Protocol, files: list[OutFile]) -> bool:
     session = ctx.session
     total = sum(f.size for f in files)
     for f in files:
-        await _say(session, "h", "xfer.file", name=f.name, size=f.size)
+        await _say(session, "h", "xfer.file", name=f.name, size=human_size(f.size, session.lang))
     seconds = estimate(total, session.caps.baud)
     if seconds is None:
         await _say(session, "dim", "xfer.no_estimate", protocol=protocol.name)
@@ -274,7 +274,8 @@ async def upload(ctx: Context, argument: str) -> None:
 async def deposit(ctx: Context, arg: str | None) -> None:
     """The deposit screen: examples for the specialists, sent with the caller's protocol."""
     session = ctx.session
-    await _say(session, "h", "xfer.deposit_intro", limit=ctx.board.config.upload_max_bytes)
+    limit = human_size(ctx.board.config.upload_max_bytes, session.lang)
+    await _say(session, "h", "xfer.deposit_intro", limit=limit)
     answer = (
         await session.read_line(
             "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",
@@ -351,7 +352,8 @@ async def receive_files(ctx: Context, argument: str) -> list[Upload]:
             received.size,
             received.id,
         )
-        await _say(session, "ok", "xfer.received", name=received.name, size=received.size)
+        size = human_size(received.size, session.lang)
+        await _say(session, "ok", "xfer.received", name=received.name, size=size)
     if area.received:
         total = sum(r.size for r in area.received)
         await _say(

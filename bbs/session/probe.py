@@ -47,4 +47,5 @@ async def detect(session: Session, probe_timeout: float, baud: int = 0) -> Detec
     session.set_caps(detection.caps)
     session.rebuild_decoder()
     session.detected = detection.reason
+    session.detection = detection
     return detection

@@ -18,6 +18,7 @@ from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.link import Link
 from bbs.terminal.caps import Caps, Encoding, clamp_size
 from bbs.terminal.controls import Controls
+from bbs.terminal.detect import Detection
 from bbs.terminal.encoding import decoder, encode
 from bbs.terminal.render import render
 
@@ -229,7 +230,9 @@ class Session:
         self.caller: Caller = GUEST
         """Who is signed in on this line (a guest until sign-in)."""
         self.detected = ""
-        """How the terminal was identified, for the banner and the settings screen."""
+        """How the terminal was identified, in English (the log)."""
+        self.detection: Detection | None = None
+        """The same, for the settings screen in the caller's language."""
         self.server_echo = True
         """Whether the board echoes typed characters (the client agreed to WILL ECHO)."""
         self._parser = KeyParser()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -46,6 +47,22 @@ class Utf8Probe(Enum):
     TWO_COLUMNS = "8-bit"
 
 
+REASONS: dict[str, str] = {
+    "term.detect.no_type": "no terminal type",
+    "term.detect.answers_probes": "answers probes",
+    "term.detect.plain": "plain text",
+    "term.detect.ansi_bbs": "ANSI-BBS, CP437",
+    "term.detect.utf8_probe": "passed the UTF-8 probe",
+    "term.detect.latin1": "no UTF-8, Latin-1",
+    "term.detect.dec_8bit": "8-bit DEC, Latin-1",
+    "term.detect.seven_bit": "7-bit",
+    "term.detect.probes_utf8": "answers probes, UTF-8",
+    "term.detect.unknown": "unknown, plain text",
+    "term.detect.no_8bit": "no 8-bit line, ASCII",
+}
+"""Each detection reason in English, for the log (callers read menus/strings)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     """The outcome of terminal detection and a one-line description of it."""
@@ -53,6 +70,17 @@ class Detection:
     caps: Caps
     term: str
     reason: str
+    """In English, for the log."""
+    keys: tuple[str, ...] = ()
+    """The same reasons as string keys (term.detect.* in menus/strings), for screens."""
+    named: bool = True
+    """False when the terminal gave no name (`term` is then "unknown", in English)."""
+
+    def describe(self, text: Callable[[str], str]) -> str:
+        """The reasons in the caller's language, `text` giving a string by its key."""
+        said = "; ".join(text(k) for k in self.keys)
+        name = self.term if self.named else text("term.detect.no_type")
+        return f"{name}: {said}"
 
 
 def primary_name(names: tuple[str, ...]) -> str:
@@ -88,31 +116,33 @@ def choose(
     """
     cols, rows = clamp_size(cols, rows)
     term = primary_name(names)
-    tier, encoding, reason = Tier.DUMB, Encoding.ASCII, "no terminal type"
+    tier, encoding, key = Tier.DUMB, Encoding.ASCII, "term.detect.no_type"
     if term in NO_ESCAPES:
         if cpr:
             # It answers ANSI probes but names no charset: colour yes, 7-bit text.
-            tier, encoding, reason = Tier.ANSI, Encoding.ASCII, f"{term}: answers probes"
+            tier, encoding, key = Tier.ANSI, Encoding.ASCII, "term.detect.answers_probes"
         else:
-            reason = f"{term}: plain text"
+            key = "term.detect.plain"
     elif term in ANSI_BBS:
-        tier, encoding, reason = Tier.ANSI, Encoding.CP437, f"{term}: ANSI-BBS, CP437"
+        tier, encoding, key = Tier.ANSI, Encoding.CP437, "term.detect.ansi_bbs"
     elif term.startswith(XTERM_LIKE):
         if utf8 is Utf8Probe.ONE_COLUMN:
-            tier, encoding, reason = Tier.ANSI, Encoding.UTF8, f"{term}: passed the UTF-8 probe"
+            tier, encoding, key = Tier.ANSI, Encoding.UTF8, "term.detect.utf8_probe"
         else:
-            tier, encoding, reason = Tier.ANSI, Encoding.LATIN1, f"{term}: no UTF-8, Latin-1"
+            tier, encoding, key = Tier.ANSI, Encoding.LATIN1, "term.detect.latin1"
     elif term.startswith(VT_8BIT):
-        tier, encoding, reason = Tier.VT100, Encoding.LATIN1, f"{term}: 8-bit DEC, Latin-1"
+        tier, encoding, key = Tier.VT100, Encoding.LATIN1, "term.detect.dec_8bit"
     elif term.startswith(VT_7BIT):
-        tier, encoding, reason = Tier.VT100, Encoding.ASCII, f"{term}: 7-bit"
+        tier, encoding, key = Tier.VT100, Encoding.ASCII, "term.detect.seven_bit"
     elif cpr:
-        tier, encoding, reason = _by_probe(utf8)
-        reason = f"{term}: {reason}"
+        tier, encoding, key = _by_probe(utf8)
     else:
-        reason = f"{term}: unknown, plain text"
+        key = "term.detect.unknown"
+    keys: tuple[str, ...] = (key,)
     if not binary and encoding is not Encoding.ASCII:
-        reason += "; no 8-bit line, ASCII"
+        keys += ("term.detect.no_8bit",)
+    named = any(names)
+    reason = f"{term}: " + "; ".join(REASONS[k] for k in keys)
     caps = Caps(
         tier=tier,
         encoding=encoding,
@@ -121,11 +151,11 @@ def choose(
         eight_bit=binary,
         baud=baud,
     )
-    return Detection(caps=caps, term=term, reason=reason)
+    return Detection(caps=caps, term=term, reason=reason, keys=keys, named=named)
 
 
 def _by_probe(utf8: Utf8Probe) -> tuple[Tier, Encoding, str]:
     """An unnamed terminal that answered the cursor probe: ANSI, UTF-8 if it passed."""
     if utf8 is Utf8Probe.ONE_COLUMN:
-        return Tier.ANSI, Encoding.UTF8, "answers probes, UTF-8"
-    return Tier.ANSI, Encoding.ASCII, "answers probes"
+        return Tier.ANSI, Encoding.UTF8, "term.detect.probes_utf8"
+    return Tier.ANSI, Encoding.ASCII, "term.detect.answers_probes"
