@@ -202,8 +202,11 @@ async def test_reached_from_the_passport_and_free_support_rubriques(board: Board
             who.type(f"GO {place}\r")
             await who.expect("Votre choix")
             who.type("M\r")
-            screen = await who.expect("Votre choix")
+            # The answer stays on the screen until a key: the menu is drawn after it.
+            screen = await who.expect("Appuyez sur Entree")
             assert "identifiez-vous ou inscrivez-vous" in screen
+            who.type("\r")
+            await who.expect("Votre choix")
         finally:
             await hang_up(link, task)
 

@@ -274,12 +274,15 @@ class Engine:
             await session.send("{err}" + escape(session.text("board.lang_usage")) + "{/}\n")
             return False
         session.lang = code
-        await session.send("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
+        # Said under the menu drawn again in the new language, at its prompt.
+        session.notify("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
         return True
 
     async def confirm_logoff(self) -> bool:
         """Ask before hanging up on a single key (in hotkey mode "G" may start "GO")."""
         session = self.ctx.session
+        # Hanging up is never answered by keys typed before the question was shown.
+        session.discard_typed_ahead()
         question = "{warn}" + escape(session.text("board.confirm_logoff")) + "{/} "
         answer = await session.read_line(question, max_len=8)
         return fold(answer)[:1] in {fold(session.text("board.yes_key")), "Y", "O", "J"}

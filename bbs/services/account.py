@@ -104,7 +104,8 @@ def _when(moment: datetime | str | None, session: Session) -> str:
 async def sign_in(session: Session, board: Board) -> Caller:
     """Who the caller is: a name and password, a new registration, or a guest."""
     if board.db is None:
-        await _say(session, "acct.unavailable", "warn")
+        with session.deferred():
+            await _say(session, "acct.unavailable", "warn")
         return GUEST
     try:
         return await _sign_in(session, board, board.db)
@@ -113,7 +114,8 @@ async def sign_in(session: Session, board: Board) -> Caller:
         raise  # unreachable: _hang_up raises
     except StoreError as e:
         log.error("%s: accounts unavailable at sign-in: %s", session.link.peer, e)
-        await _say(session, "acct.unavailable", "warn")
+        with session.deferred():
+            await _say(session, "acct.unavailable", "warn")
         return GUEST
 
 
@@ -130,7 +132,8 @@ async def _sign_in(session: Session, board: Board, db: AsyncEngine) -> Caller:
         name = (await session.read_line(_prompt(session, "acct.name_prompt"), max_len=60)).strip()
         key = name_key(name)
         if key in GUEST_WORDS:
-            await _say(session, "acct.guest", "dim")
+            with session.deferred():
+                await _say(session, "acct.guest", "dim")
             return GUEST
         if key in NEW_WORDS:
             caller = await register(session, board, db)
@@ -169,7 +172,8 @@ async def _welcome(session: Session, caller: Caller) -> None:
     else:
         when = _when(caller.last_visit, session)
         text = escape(session.text("acct.hello", name="\x00", when=when)).replace("\x00", name)
-    await session.send("{ok}" + text + "{/}\n")
+    with session.deferred():
+        await session.send("{ok}" + text + "{/}\n")
 
 
 # ------------------------------------------------------------------ registration
@@ -343,12 +347,19 @@ async def licence_form(session: Session, board: Board, db: AsyncEngine, account_
         await _say(session, "acct.licence_taken", "err")
         return False
     name = product_name(product, session.lang)
-    await _say(
-        session, "acct.licence_done", "ok", product=name, number=number, date=f"{bought:%d/%m/%Y}"
-    )
-    free_until = bought + timedelta(days=FREE_SUPPORT_DAYS)
-    if free_until >= auth.clock().date():
-        await _say(session, "acct.free_until", "", date=f"{free_until:%d/%m/%Y}")
+    # Said at the next prompt, under the screen drawn next, so that nothing wipes it.
+    with session.deferred():
+        await _say(
+            session,
+            "acct.licence_done",
+            "ok",
+            product=name,
+            number=number,
+            date=f"{bought:%d/%m/%Y}",
+        )
+        free_until = bought + timedelta(days=FREE_SUPPORT_DAYS)
+        if free_until >= auth.clock().date():
+            await _say(session, "acct.free_until", "", date=f"{free_until:%d/%m/%Y}")
     return True
 
 

@@ -676,6 +676,8 @@ async def screen_editor(
             session.resume_input(edit.input.leftover(unused), after_cr=edit.input.after_cr)
             edit.app = None
             await edit.wire.settle()
+    # The caller typed all along what the editor drew: nothing there is left unread.
+    session.acknowledge()
     await session.clear()
     if app.cancelled:
         await session.send("{dim}" + session.text("editor.aborted") + "{/}\n", remember=False)

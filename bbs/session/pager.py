@@ -34,19 +34,38 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
         await session.send("{dim}" + prompt + "{/}", remember=False)
         while True:
             event = await session.read_event()
-            await session.write_raw(encode(session.controls.erase_line(), session.caps))
+            await session.write_raw(
+                encode(session.controls.erase_line(), session.caps), content=False
+            )
+            if _typed_a_word(session, event):
+                return False
             if isinstance(event, Resize):
                 lines = render_lines(markup, session.caps)
                 top = max(0, min(top, len(lines)) - per_page)
                 break
             if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+                session.drop_queued_enter()
                 return False
             if event in ("b", "B", Key.PAGE_UP, Key.UP):
+                session.drop_queued_enter()
                 top = max(0, top - 2 * per_page)
-                await session.write_raw(encode(session.controls.clear(), session.caps))
+                await session.write_raw(
+                    encode(session.controls.clear(), session.caps), content=False
+                )
                 break
             if event in (" ", Key.ENTER, Key.PAGE_DOWN, Key.DOWN, "n", "N"):
+                if event in ("n", "N", " "):
+                    session.drop_queued_enter()
                 break
+
+
+def _typed_a_word(session: Session, event: object) -> bool:
+    """Whether `event` starts a line typed at a one-key prompt ("suisse fax", "GO FAX"):
+    then it is given back, whole, to the prompt that follows, and the one-key prompt ends."""
+    if isinstance(event, str) and event != " " and session.typed_ahead():
+        session.push_back([event])
+        return True
+    return False
 
 
 async def read_document(session: Session, title: str, markup: str) -> None:
@@ -77,8 +96,15 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         event = await session.read_event()
         if isinstance(event, Resize):
             continue
+        if _typed_a_word(session, event):
+            await session.send("\n", remember=False)
+            session.acknowledge()
+            return
+        if isinstance(event, str) or event is Key.ESCAPE:
+            session.drop_queued_enter()
         if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
             await session.send("\n", remember=False)
+            session.acknowledge()
             return
         if event in ("b", "B", Key.PAGE_UP, Key.UP):
             page_no = max(0, page_no - 1)
@@ -92,6 +118,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         elif event in (" ", Key.ENTER, Key.PAGE_DOWN, Key.DOWN, "n", "N"):
             if page_no + 1 >= pages:
                 await session.send("\n", remember=False)
+                session.acknowledge()
                 return
             page_no += 1
 

@@ -29,9 +29,11 @@ async def detect(session: Session, probe_timeout: float, baud: int = 0) -> Detec
         cpr = first is not None
         if first is not None and info.binary_out:
             probe = Caps(tier=Tier.ANSI, encoding=Encoding.UTF8)
-            await session.write_raw(b"\r" + encode(_PROBE_CHAR, probe))
+            await session.write_raw(b"\r" + encode(_PROBE_CHAR, probe), content=False)
             second = await session.cursor_position(probe_timeout)
-            await session.write_raw(encode(session.controls.erase_line(), session.caps))
+            await session.write_raw(
+                encode(session.controls.erase_line(), session.caps), content=False
+            )
             if second is not None:
                 moved = second.col - 1
                 utf8 = Utf8Probe.ONE_COLUMN if moved == 1 else Utf8Probe.TWO_COLUMNS

@@ -693,4 +693,5 @@ async def prompt_line(
             session.resume_input(edit.input.leftover(unprocessed), after_cr=edit.input.after_cr)
             edit.app = None
             await edit.wire.settle()
+    session.acknowledge()
     return line

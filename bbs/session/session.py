@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from bbs.accounts.model import GUEST, Caller
@@ -257,6 +257,11 @@ class Session:
         self._guard = LineGuard(settings.max_line)
         self._raw: asyncio.Queue[bytes] | None = None
         self._write_lock = asyncio.Lock()
+        self._deferring = False
+        self._written = 0
+        """Writes of text so far; `_acknowledged` is how many the caller had seen when
+        they last pressed a key."""
+        self._acknowledged = 0
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How pacing waits; tests replace it to count the delays instead of waiting."""
         link.on_resize(self._on_resize)
@@ -472,33 +477,65 @@ class Session:
         """Note markup as being on screen (for a redraw) without sending it."""
         self._screen.append(markup)
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Inside, what is sent waits for the next prompt and is shown just above it:
+        notices said before a screen is drawn (sign-in news) would be wiped by it."""
+        outer, self._deferring = self._deferring, True
+        try:
+            yield
+        finally:
+            self._deferring = outer
+
     async def send(self, markup: str, *, remember: bool = True) -> None:
         """Render markup for this terminal and send it, paced at the session's speed."""
+        if self._deferring:
+            self._notices.append(markup)
+            return
         if remember:
             self._screen.append(markup)
         await self.write_raw(encode(render(markup, self.caps), self.caps))
 
+    @property
+    def unread(self) -> bool:
+        """Whether text was written since the caller last pressed a key: a notice that
+        clearing the screen now would wipe before it is read."""
+        return self._written > self._acknowledged
+
+    def acknowledge(self) -> None:
+        """The caller has seen what is on the screen (they answered a prompt under it)."""
+        self._acknowledged = self._written
+
     async def clear(self) -> None:
-        """Clear the screen and forget what was on it."""
+        """Clear the screen and forget what was on it; text the caller has not seen yet
+        (written since their last key) stays until they press one."""
+        if self.unread and not self.link.is_closing():
+            await self.pause()
         self._screen.clear()
-        await self.write_raw(encode(self.controls.clear(), self.caps))
+        await self.write_raw(encode(self.controls.clear(), self.caps), content=False)
 
     async def redraw(self) -> None:
         """Draw again what is on the screen, reflowed to the current window size."""
         blocks = list(self._screen)
-        await self.write_raw(encode(self.controls.clear(), self.caps))
+        await self.write_raw(encode(self.controls.clear(), self.caps), content=False)
         for block in blocks:
             await self.write_raw(encode(render(block, self.caps), self.caps))
 
     async def echo(self, text: str) -> None:
         """Echo typed characters when the board, not the terminal, echoes."""
         if self.server_echo and text:
-            await self.write_raw(encode(text, self.caps))
+            await self.write_raw(encode(text, self.caps), content=False)
 
-    async def write_raw(self, data: bytes) -> None:
-        """Bytes to the caller, paced like a modem at `caps.baud` (10 bits a character)."""
+    async def write_raw(self, data: bytes, *, content: bool = True) -> None:
+        """Bytes to the caller, paced like a modem at `caps.baud` (10 bits a character).
+
+        `content` False marks terminal housekeeping (echo, erasing, probes), which is
+        nothing for the caller to read.
+        """
         if self.link.is_closing() or not data:
             return
+        if content:
+            self._written += 1
         async with self._write_lock:
             baud = self.caps.baud
             if not baud:
@@ -548,6 +585,8 @@ class Session:
                 self._pending.appendleft(pending)
                 raise pending
             assert not isinstance(pending, _Wake)
+            if not isinstance(pending, (CursorReport, Resize)):
+                self.acknowledge()
             return pending
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -587,9 +626,10 @@ class Session:
             if not isinstance(item, (CursorReport, Resize)):
                 self._last_input = time.monotonic()
                 self._warned = False
+                self.acknowledge()
             return item
 
-    def _drop_queued_enter(self) -> None:
+    def drop_queued_enter(self) -> None:
         """Forget an Enter typed right after a hotkey, out of habit: it must not act twice."""
         if self._pending:
             if self._pending[0] is Key.ENTER:
@@ -599,6 +639,22 @@ class Session:
             first = self._events.get_nowait()
             if first is not Key.ENTER:
                 self._pending.append(first)
+
+    def _queued(self) -> deque[Event | Hangup | _Wake]:
+        """Everything typed ahead and not read yet, in order (moved where it can be seen)."""
+        while not self._events.empty():
+            self._pending.append(self._events.get_nowait())
+        return self._pending
+
+    def typed_ahead(self) -> bool:
+        """Whether a character is already waiting behind the key being read."""
+        return any(isinstance(event, str) for event in self._queued())
+
+    def discard_typed_ahead(self) -> None:
+        """Forget keys typed before a question was shown: they must not answer it."""
+        kept = [e for e in self._queued() if not isinstance(e, (str, Key))]
+        self._pending.clear()
+        self._pending.extend(kept)
 
     def push_back(self, events: Iterable[Event]) -> None:
         """Put events back in front of the input, to be read again."""
@@ -634,9 +690,11 @@ class Session:
 
         outer, self._on_wake = self._on_wake, woken
         try:
-            return await self._read_line(prompt, buffer, limit, instant, secret)
+            line = await self._read_line(prompt, buffer, limit, instant, secret)
         finally:
             self._on_wake = outer
+        self.acknowledge()
+        return line
 
     async def _read_line(
         self,
@@ -650,10 +708,12 @@ class Session:
         while True:
             event = await self.read_event()
             if isinstance(event, str):
-                if not buffer and instant is not None and instant(event):
+                # A hotkey is a key typed alone: with more already behind it ("GO FAX"
+                # typed ahead), it starts a word.
+                if not buffer and instant is not None and instant(event) and not self.typed_ahead():
                     await self.echo(event)
                     await self.send("\n", remember=False)
-                    self._drop_queued_enter()
+                    self.drop_queued_enter()
                     return event
                 if len(buffer) >= limit:
                     # One bell for a line that is full, not one per key of a paste.
@@ -721,17 +781,26 @@ class Session:
         return delivered
 
     async def pause(self) -> None:
-        """Wait for Enter (or any key) before going on: "Appuyez sur Entrée"."""
+        """Wait for a key before going on: "Appuyez sur Entrée".
+
+        Enter, space and the editing keys are taken; any other character is the start of
+        what the caller types next (typed ahead, as callers do), so it is given back to
+        the next prompt rather than lost.
+        """
         await self.send("{dim}" + self.text("board.press_enter") + "{/}", remember=False)
         while True:
             event = await self.read_event()
             if isinstance(event, (str, Key)):
                 break
-        await self.send("\n", remember=False)
+        if isinstance(event, str) and event != " ":
+            self.push_back([event])
+        await self.write_raw(b"\r\n", content=False)
 
     async def cursor_position(self, timeout: float) -> CursorReport | None:
         """Ask the terminal where its cursor is; None when it does not answer in time."""
-        await self.write_raw(encode(self.controls.cursor_position_request(), self.caps))
+        await self.write_raw(
+            encode(self.controls.cursor_position_request(), self.caps), content=False
+        )
         deadline = time.monotonic() + timeout
         kept: list[Event] = []
         try:
