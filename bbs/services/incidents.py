@@ -310,7 +310,7 @@ async def _fill_form(session: Session, right: Right) -> inc.NewIncident | None:
 
 async def attach_files(ctx: Context, number: int) -> None:
     """Receive example files through the upload area and attach each completed one."""
-    from bbs.services.transfers import receive_files
+    from bbs.services.transfers import ask_protocol, receive_files
 
     session = ctx.session
     db = _db(ctx)
@@ -318,7 +318,9 @@ async def attach_files(ctx: Context, number: int) -> None:
         await _unavailable(session)
         return
     await _say(session, "h", "xfer.deposit_intro", limit=ctx.board.config.upload_max_bytes)
-    letter = await _ask(session, "xfer.ask_protocol", 4, default=session.protocol)
+    letter = await ask_protocol(session)
+    if letter is None:
+        return
     received = await receive_files(ctx, letter)
     if not received:
         return

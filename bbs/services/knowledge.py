@@ -21,7 +21,7 @@ from bbs.library.search import get_note, note_languages, to_markup
 from bbs.numbers import human_size, parse_number
 from bbs.services.library import NEXT_KEYS, note_markup
 from bbs.services.registry import Command, Context
-from bbs.services.transfers import PROTOCOLS, _send
+from bbs.services.transfers import PROTOCOLS, _send, ask_protocol
 from bbs.session.pager import page, read_document
 from bbs.session.session import Session
 from bbs.store.db import StoreError, transaction
@@ -274,12 +274,9 @@ async def cdrom(ctx: Context, arg: str | None) -> None:
     await session.send("{title}" + escape(session.text("kb.cdrom_title")) + "\n\n")
     size = human_size(edition.size, session.lang)
     await _say(session, "h", "kb.cdrom_intro", name=edition.name, size=size)
-    answer = (
-        await session.read_line(
-            "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",
-            max_len=4,
-        )
-    ).strip()
+    answer = await ask_protocol(session)
+    if answer is None:
+        return
     protocol = PROTOCOLS.get(answer.upper() or session.protocol)
     if protocol is None:
         await _say(session, "err", "xfer.bad_protocol", protocols=", ".join(PROTOCOLS))

@@ -276,13 +276,22 @@ async def deposit(ctx: Context, arg: str | None) -> None:
     session = ctx.session
     limit = human_size(ctx.board.config.upload_max_bytes, session.lang)
     await _say(session, "h", "xfer.deposit_intro", limit=limit)
-    answer = (
-        await session.read_line(
-            "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",
-            max_len=4,
-        )
-    ).strip()
-    await receive_files(ctx, answer)
+    answer = await ask_protocol(session)
+    if answer is not None:
+        await receive_files(ctx, answer)
+
+
+async def ask_protocol(session: Session) -> str | None:
+    """The protocol letter the caller chose ("" for their default); None, and the
+    transfer called off, when they pressed ^C."""
+    answer = await session.read_line(
+        "{h}" + escape(session.text("xfer.ask_protocol", default=session.protocol)) + "{/} ",
+        max_len=4,
+    )
+    if session.interrupted:
+        await _say(session, "warn", "xfer.cancelled")
+        return None
+    return answer.strip()
 
 
 async def receive_files(ctx: Context, argument: str) -> list[Upload]:

@@ -56,6 +56,8 @@ _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
 _BACKLOG = 256
 """Keys waiting for prompt_toolkit beyond which the session stops reading the socket."""
+_INTERRUPTED = "\x03"
+"""What an edit ended by ^C returns inside this module (the caller gets "")."""
 TOO_LONG = KeyPress(Keys.F24, "")
 """Stands in the key stream where the caller typed more than the prompt takes."""
 
@@ -441,7 +443,7 @@ def _key_bindings() -> KeyBindings:
 
     @bindings.add("c-c")
     def _cancel(event: KeyPressEvent) -> None:
-        event.app.exit(result="")
+        event.app.exit(result=_INTERRUPTED)
 
     @bindings.add(Keys.F24)
     def _too_long(event: KeyPressEvent) -> None:
@@ -626,6 +628,7 @@ async def prompt_line(
     """
     if session.caps.tier is Tier.DUMB or not session.server_echo:
         return await session.read_line(prompt)
+    session.interrupted = False
     if session.ending:
         raise Hangup(session.ending)
     if session.link.is_closing():
@@ -694,4 +697,5 @@ async def prompt_line(
             edit.app = None
             await edit.wire.settle()
     session.acknowledge()
-    return line
+    session.interrupted = line == _INTERRUPTED
+    return "" if session.interrupted else line

@@ -235,6 +235,8 @@ class Session:
         """The same, for the settings screen in the caller's language."""
         self.server_echo = True
         """Whether the board echoes typed characters (the client agreed to WILL ECHO)."""
+        self.interrupted = False
+        """Whether the last line read was ended by ^C (it reads as "", like a bare Enter)."""
         self._parser = KeyParser()
         self._decoder = decoder(self.caps.wire_encoding)
         self._events: asyncio.Queue[Event | Hangup | _Wake] = asyncio.Queue(settings.input_queue)
@@ -675,6 +677,7 @@ class Session:
         """
         limit = min(max_len or self.settings.max_line, self.settings.max_line)
         buffer: list[str] = []
+        self.interrupted = False
         await self.deliver_notices()
         if prompt:
             await self.send(prompt, remember=False)
@@ -737,6 +740,7 @@ class Session:
                     buffer.clear()
             elif event is Key.INTERRUPT:
                 await self.send("\n", remember=False)
+                self.interrupted = True
                 return ""
             elif event is Key.TOO_LONG:
                 buffer.clear()
