@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 BOARD: web.AppKey[Board] = web.AppKey("board", object)  # type: ignore[arg-type]
 EDGE: web.AppKey[Edge] = web.AppKey("edge", object)  # type: ignore[arg-type]
 SESSIONS = web.AppKey("sessions", SessionStore)
+LANG = web.RequestKey("lang", str)
+SESSION: web.RequestKey[WebSession | None] = web.RequestKey("web_session", object)  # type: ignore[arg-type]
+SET_COOKIE = web.RequestKey("set_session", str)
+DROP_COOKIE = web.RequestKey("drop_session", bool)
 
 WIDTH = 78
 """Columns the directory's tables are laid out for on a page (the terminal's width)."""
@@ -94,7 +98,7 @@ def language(request: web.Request) -> str:
 
 def web_session(request: web.Request) -> WebSession | None:
     """The request's session, if its cookie names a live one."""
-    found: WebSession | None = request.get("web_session")
+    found: WebSession | None = request.get(SESSION)
     return found
 
 
@@ -103,8 +107,8 @@ def ensure_session(request: web.Request) -> WebSession:
     session = web_session(request)
     if session is None:
         session = request.app[SESSIONS].new()
-        request["web_session"] = session
-        request["set_session"] = session.token
+        request[SESSION] = session
+        request[SET_COOKIE] = session.token
     return session
 
 
@@ -118,7 +122,7 @@ def frame(request: web.Request, *, forms: bool = False) -> Frame:
 
     return Frame(
         strings=board.strings,
-        lang=request["lang"],
+        lang=request[LANG],
         caller=session.caller if session else GUEST,
         csrf=session.csrf if session else "",
         path=request.path,
@@ -139,7 +143,7 @@ def html_page(
 
 def error_page(request: web.Request, status: int, key: str) -> web.Response:
     """A short page saying what went wrong, with the right status."""
-    t = board_of(request).strings.get(key, request.get("lang", "fr"))
+    t = board_of(request).strings.get(key, request.get(LANG, "fr"))
     return html_page(request, t, f'<p class="err">{clean(t)}</p>', status=status)
 
 
@@ -151,11 +155,11 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """
     started = time.monotonic()
     board = board_of(request)
-    request["lang"] = language(request)
+    request[LANG] = language(request)
     token = request.cookies.get(COOKIE)
     session = request.app[SESSIONS].get(token)
     if session is not None:
-        request["web_session"] = session
+        request[SESSION] = session
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -165,7 +169,11 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
         elif exc.status in (400, 413, 414, 431):
             response = error_page(request, exc.status, "web.bad_request")
         else:
-            response = exc
+            # Kept as a plain response, so that cookies set by the handler still go out.
+            headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-length"}
+            response = web.Response(
+                status=exc.status, reason=exc.reason, headers=headers, body=exc.body
+            )
     except StoreError:
         log.exception("web: database unavailable for %s", request.path)
         response = error_page(request, 503, "board.db_unavailable")
@@ -173,12 +181,12 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("web: %s %s failed", request.method, request.path)
         response = error_page(request, 500, "board.internal_error")
     if not response.prepared:
-        new_token = request.get("set_session")
+        new_token = request.get(SET_COOKIE)
         if new_token:
             response.set_cookie(
                 COOKIE, new_token, httponly=True, samesite="Lax", path="/", max_age=8 * 3600
             )
-        if request.get("drop_session"):
+        if request.get(DROP_COOKIE):
             response.del_cookie(COOKIE, path="/")
         if request.query.get("lang", "") in LANGS:
             response.set_cookie(
@@ -243,7 +251,7 @@ def action_href(action: Action) -> str | None:
 def show_markup(request: web.Request, action: Action) -> str:
     """What a rubrique's `show` command prints on the terminal, as markup for the page."""
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     name, arg = action.target, action.arg
     if name in ("web_here", "ftp_here"):
         service = name.removesuffix("_here")
@@ -281,7 +289,7 @@ def show_markup(request: web.Request, action: Action) -> str:
 
 def menu_page(request: web.Request, menu: Menu) -> web.Response:
     """One rubrique: its text, what its `show` prints, the text after, then its items."""
-    lang = request["lang"]
+    lang = request[LANG]
     session = web_session(request)
     role = session.caller.role.value if session else "guest"
     parts = [to_html(menu.text.get(lang, ""))]
@@ -330,7 +338,7 @@ def _search_form(request: web.Request, action: str, name: str, value: str) -> st
 
 def _answer_page(request: web.Request, title: str, answer: query.Answer, form: str) -> web.Response:
     board = board_of(request)
-    markup = fmt.format_answer(answer, request["lang"], now(), WIDTH, board.strings)
+    markup = fmt.format_answer(answer, request[LANG], now(), WIDTH, board.strings)
     return html_page(request, title, form + to_html(markup))
 
 
@@ -339,7 +347,7 @@ async def directory(request: web.Request) -> web.StreamResponse:
     board = board_of(request)
     t = frame(request).t
     text = request.query.get("q", "")[:120]
-    title = board.strings.get("dir.prompt_title", request["lang"])
+    title = board.strings.get("dir.prompt_title", request[LANG])
     form = _search_form(request, "/annuaire", "q", text) + f"<p>{t('web.dir_help')}</p>"
     links = (
         f'<p><a href="/annuaire/pays">{t("web.dir_countries")}</a> | '
@@ -355,7 +363,7 @@ async def directory(request: web.Request) -> web.StreamResponse:
 async def countries(request: web.Request) -> web.StreamResponse:
     """Every country, a link to its card."""
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     rows = sorted(board.directory.countries, key=lambda c: c.names.get(lang))
     items = "".join(
         f'<li><a href="/annuaire/pays/{clean(c.code)}">{clean(c.names.get(lang))}</a></li>'
@@ -371,7 +379,7 @@ async def country(request: web.Request) -> web.StreamResponse:
     if code not in board.index.countries:
         raise web.HTTPNotFound()
     answer = query.country_answer(board.index, code)
-    title = board.index.countries[code].names.get(request["lang"])
+    title = board.index.countries[code].names.get(request[LANG])
     return _answer_page(request, title, answer, "")
 
 
@@ -382,16 +390,14 @@ async def service(request: web.Request) -> web.StreamResponse:
     found = board.index.service(code)
     if found is None:
         raise web.HTTPNotFound()
-    markup = fmt.format_service_table(
-        board.index, code, request["lang"], now(), WIDTH, board.strings
-    )
-    return html_page(request, found.names.get(request["lang"]), to_html(markup))
+    markup = fmt.format_service_table(board.index, code, request[LANG], now(), WIDTH, board.strings)
+    return html_page(request, found.names.get(request[LANG]), to_html(markup))
 
 
 async def centres(request: web.Request) -> web.StreamResponse:
     """The international support centres."""
     board = board_of(request)
-    markup = fmt.format_centres(board.index, request["lang"], now(), WIDTH, board.strings)
+    markup = fmt.format_centres(board.index, request[LANG], now(), WIDTH, board.strings)
     return html_page(request, frame(request).t("web.dir_centres"), to_html(markup))
 
 
@@ -419,7 +425,7 @@ def open_entries(board: Board, moment: datetime) -> list[query.Entry]:
 async def open_now(request: web.Request) -> web.StreamResponse:
     """Every service open right now, by service and country."""
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     moment = now()
     entries = open_entries(board, moment)
     t = frame(request).t
@@ -509,7 +515,7 @@ def _note_rows(request: web.Request, notes: list[Any]) -> str:
 async def library(request: web.Request) -> web.StreamResponse:
     """The library's front page: search box, products, categories, newest notes."""
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     t = frame(request).t
     text = request.query.get("q", "")[:80]
     body = [
@@ -549,7 +555,7 @@ async def library_product(request: web.Request) -> web.StreamResponse:
     if code not in lib.PRODUCT_CODES:
         raise web.HTTPNotFound()
     notes = await notes_by_product(_db(request), code, public=True)
-    title = lib.product(code).names.get(request["lang"])
+    title = lib.product(code).names.get(request[LANG])
     return html_page(request, title, _note_rows(request, notes))
 
 
@@ -559,7 +565,7 @@ async def library_category(request: web.Request) -> web.StreamResponse:
     if code not in lib.CATEGORY_CODES:
         raise web.HTTPNotFound()
     notes = await notes_by_category(_db(request), code, public=True)
-    title = lib.category(code).names.get(request["lang"])
+    title = lib.category(code).names.get(request[LANG])
     return html_page(request, title, _note_rows(request, notes))
 
 
@@ -593,16 +599,16 @@ async def library_note(request: web.Request) -> web.StreamResponse:
     langs = await note_languages(db, number)
     if not langs:
         raise web.HTTPNotFound()
-    wanted = request.query.get("l", request["lang"])
+    wanted = request.query.get("l", request[LANG])
     note_lang = (
-        wanted if wanted in langs else (request["lang"] if request["lang"] in langs else langs[0])
+        wanted if wanted in langs else (request[LANG] if request[LANG] in langs else langs[0])
     )
     note = await get_note(db, number, note_lang)
     if note is None or not note.public:
         raise web.HTTPNotFound()
     path = _file_path(board, note.file) if note.file else None
     size = path.stat().st_size if path is not None else None
-    body = to_pre(note_document(board.strings, request["lang"], note, size))
+    body = to_pre(note_document(board.strings, request[LANG], note, size))
     if note.file and path is not None:
         label = frame(request).t("web.download", file=note.file, size=size)
         body += f'<p><a href="/fichiers/{clean(note.file)}" download>{label}</a></p>'

@@ -25,7 +25,18 @@ from bbs.support.products import family_name, product_name
 from bbs.terminal.markup import escape
 from bbs.transfer.channel import TransferError
 from bbs.transfer.uploads import UploadArea
-from bbs.web.app import SESSIONS, _db, board_of, frame, html_page, web_session
+from bbs.web.app import (
+    DROP_COOKIE,
+    LANG,
+    SESSION,
+    SESSIONS,
+    SET_COOKIE,
+    _db,
+    board_of,
+    frame,
+    html_page,
+    web_session,
+)
 from bbs.web.layout import clean, csrf_field
 from bbs.web.markup import to_pre
 from bbs.web.sessions import csrf_ok
@@ -115,21 +126,21 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         if old is not None:
             store.drop(old.token)
         fresh = store.new(caller)
-        request["web_session"] = fresh
-        request["set_session"] = fresh.token
+        request[SESSION] = fresh
+        request[SET_COOKIE] = fresh.token
         target = request.query.get("next", "/")
         if not target.startswith("/") or target.startswith("//"):
             target = "/"
         raise web.HTTPSeeOther(target)
     if attempt.outcome is auth.Outcome.WAIT:
-        message = board.strings.get("acct.wait", request["lang"], seconds=attempt.wait)
+        message = board.strings.get("acct.wait", request[LANG], seconds=attempt.wait)
     elif attempt.outcome is auth.Outcome.LOCKED:
-        message = board.strings.get("acct.locked", request["lang"], minutes=attempt.wait // 60)
+        message = board.strings.get("acct.locked", request[LANG], minutes=attempt.wait // 60)
     else:
-        message = board.strings.get("acct.refused", request["lang"])
+        message = board.strings.get("acct.refused", request[LANG])
     return html_page(
         request,
-        board.strings.get("web.signin_title", request["lang"]),
+        board.strings.get("web.signin_title", request[LANG]),
         _sign_in_form(request, name),
         status=401,
         message=clean(message),
@@ -142,8 +153,8 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     session = web_session(request)
     if session is not None:
         request.app[SESSIONS].drop(session.token)
-        request["web_session"] = None
-    request["drop_session"] = True
+        request[SESSION] = None
+    request[DROP_COOKIE] = True
     raise web.HTTPSeeOther("/")
 
 
@@ -153,7 +164,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 async def _kb_gate(request: web.Request) -> tuple[Caller | None, web.Response | None]:
     """The caller when they may use the base today; else the page that says why not."""
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     caller = _caller(request)
     until = None
     if caller is not None:
@@ -199,7 +210,7 @@ async def kb_document(request: web.Request) -> web.StreamResponse:
     if refusal is not None:
         return refusal
     board = board_of(request)
-    lang = request["lang"]
+    lang = request[LANG]
     word = request.match_info["ref"][:20]
     db = _db(request)
     if word.isdigit() and len(word) == 5:
@@ -233,7 +244,7 @@ async def kb_document(request: web.Request) -> web.StreamResponse:
 
 def _right_label(request: web.Request, right: Right) -> str:
     strings = board_of(request).strings
-    lang = request["lang"]
+    lang = request[LANG]
     if right.basis == "free":
         return strings.get(
             "inc.right_free",
@@ -257,7 +268,7 @@ def _right_label(request: web.Request, right: Right) -> str:
 
 
 def _state(request: web.Request, state: str) -> str:
-    return board_of(request).strings.get(f"inc.state.{state}", request["lang"])
+    return board_of(request).strings.get(f"inc.state.{state}", request[LANG])
 
 
 async def incidents(request: web.Request) -> web.StreamResponse:
@@ -287,7 +298,7 @@ async def _rights(request: web.Request, caller: Caller) -> list[Right]:
 def _new_form(request: web.Request, rights: list[Right], values: dict[str, str]) -> str:
     f = frame(request, forms=True)
     t = f.t
-    lang = request["lang"]
+    lang = request[LANG]
     options = "".join(
         f'<option value="{i}">{clean(_right_label(request, r))}</option>'
         for i, r in enumerate(rights)
@@ -369,7 +380,7 @@ async def new_incident(request: web.Request) -> web.StreamResponse:
             "web %s: incident %d opened by account %s", request.remote, number, caller.account_id
         )
         raise web.HTTPSeeOther(f"/incidents/{number}")
-    message = clean(board_of(request).strings.get(key, request["lang"], number="", contract=""))
+    message = clean(board_of(request).strings.get(key, request[LANG], number="", contract=""))
     values = {k: form.get(k, "") for k in ("product", "version", "os", "summary", "description")}
     return html_page(
         request, t("web.inc_new"), _new_form(request, rights, values), status=400, message=message
@@ -409,7 +420,7 @@ def _incident_body(request: web.Request, caller: Caller, file: inc.IncidentFile)
     f = frame(request, forms=True)
     t = f.t
     strings = board_of(request).strings
-    lang = request["lang"]
+    lang = request[LANG]
     i = file.incident
     head = (
         f'<table class="list"><tr><th>{clean(strings.get("inc.state", lang))}</th>'
@@ -495,10 +506,10 @@ async def reply(request: web.Request) -> web.StreamResponse:
     except inc.Unknown:
         raise web.HTTPNotFound() from None
     except inc.Conflict:
-        message = strings.get("inc.conflict", request["lang"])
+        message = strings.get("inc.conflict", request[LANG])
     except inc.NotAllowed as refused:
         key = str(refused) if str(refused) in strings else "inc.not_allowed"
-        message = strings.get(key, request["lang"])
+        message = strings.get(key, request[LANG])
     else:
         raise web.HTTPSeeOther(f"/incidents/{number}")
     file = await inc.read_incident(_db(request), caller, number)
@@ -546,7 +557,7 @@ async def attach(request: web.Request) -> web.StreamResponse:
                 upload = await _receive(area, part)
     except TransferError:
         message = board.strings.get(
-            "web.inc_file_too_big", request["lang"], max=config.upload_max_bytes
+            "web.inc_file_too_big", request[LANG], max=config.upload_max_bytes
         )
         return html_page(request, str(number), "", status=413, message=clean(message))
     if upload is None:
