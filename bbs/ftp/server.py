@@ -172,6 +172,9 @@ class BoardFTPServer(aioftp.Server):
         mapping["size"] = self.size
         mapping["mdtm"] = self.mdtm
         mapping["feat"] = self.feat
+        listing = mapping["list"]
+        mapping["list"] = self._full_list(listing)
+        mapping["nlst"] = self._names_list(listing)
         for name, handler in list(mapping.items()):
             mapping[name] = self._logged(name, handler)
 
@@ -189,6 +192,32 @@ class BoardFTPServer(aioftp.Server):
             return await handler(connection, rest)
 
         return run
+
+    @staticmethod
+    def _full_list(listing: Command) -> Command:
+        async def run(connection: Any, rest: Any) -> bool:
+            connection.names_prefix = None
+            return await listing(connection, rest)
+
+        return run
+
+    @staticmethod
+    def _names_list(listing: Command) -> Command:
+        """NLST: LIST's transfer with names only (prefixed with the folder asked for)."""
+
+        async def run(connection: Any, rest: Any) -> bool:
+            asked = str(rest).strip()
+            connection.names_prefix = f"{asked.rstrip('/')}/" if asked else ""
+            return await listing(connection, rest)
+
+        return run
+
+    async def build_list_string(self, connection: Any, path: PurePosixPath) -> str:
+        """A LIST line, or for NLST the name alone."""
+        prefix = getattr(connection, "names_prefix", None)
+        if prefix is not None:
+            return f"{prefix}{path.name}"
+        return await super().build_list_string(connection, path)
 
     async def _refuse(self, connection: Any, rest: Any) -> bool:
         connection.response("550", "read-only server: permission denied")
@@ -275,7 +304,7 @@ async def start_ftp(board: Board, host: str, port: int) -> FtpSite:
     path_io = type("BoardTreePathIO", (TreePathIO,), {"source": source})
     user = aioftp.User(
         base_path=Path("/"),
-        home_path=PurePosixPath("/pub"),
+        home_path=PurePosixPath("/"),
         permissions=[aioftp.Permission("/", readable=True, writable=False)],
     )
     server = BoardFTPServer(
