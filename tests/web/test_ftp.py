@@ -82,9 +82,9 @@ def refusals(port: int) -> None:
     client = session(port)
     try:
         for command in ("DELE /pub/00-index.txt", "RNFR /pub/00-index.txt", "MKD /pub/new"):
-            with pytest.raises(ftplib.error_perm, match="^550"):
+            with pytest.raises(ftplib.error_perm, match=r"^550"):
                 client.sendcmd(command)
-        with pytest.raises(ftplib.error_perm, match="^550"):
+        with pytest.raises(ftplib.error_perm, match=r"^550"):
             client.storbinary("STOR /pub/upload.txt", _Bytes(b"nope"))
         # ../ never leaves the site's root: the tree has nothing else.
         client.cwd("../../../..")
@@ -166,7 +166,7 @@ async def test_curl_list_download_resume_and_refusal(
     listing = await asyncio.to_thread(curl, "--list-only", base)
     assert listing.returncode == 0, listing.stderr
     assert b"00-index.txt" in listing.stdout
-    folder, path = await asyncio.to_thread(lambda: a_file(session(ftp.port)))
+    _, path = await asyncio.to_thread(lambda: a_file(session(ftp.port)))
     name = path.rsplit("/", 1)[-1]
     original = (board.files_dir / name).read_bytes()
     url = f"ftp://127.0.0.1:{ftp.port}{path}"
