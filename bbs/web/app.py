@@ -96,6 +96,24 @@ def language(request: web.Request) -> str:
     return header or board_of(request).config.language
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address: the peer's, or behind a trusted proxy (`proxy_protocol` on, the
+    peer in `trusted_proxies`) the last address its X-Forwarded-For header adds."""
+    peer = request.remote or "?"
+    edge = request.app[EDGE]
+    if edge.config.proxy_protocol and peer in edge.trusted:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            import ipaddress
+
+            try:
+                return str(ipaddress.ip_address(last))
+            except ValueError:
+                pass
+    return peer
+
+
 def web_session(request: web.Request) -> WebSession | None:
     """The request's session, if its cookie names a live one."""
     found: WebSession | None = request.get(SESSION)
@@ -208,7 +226,7 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
         logging.INFO if response.status < 400 else logging.WARNING,
         "http",
         str(response.status),
-        addr=request.remote or "?",
+        addr=client_address(request),
         node=board.config.node_label,
         method=request.method,
         path=request.path,

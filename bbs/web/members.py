@@ -33,6 +33,7 @@ from bbs.web.app import (
     SET_COOKIE,
     _db,
     board_of,
+    client_address,
     frame,
     html_page,
     web_session,
@@ -58,7 +59,7 @@ async def _form(request: web.Request) -> dict[str, str]:
     """A url-encoded form after its CSRF check; 403 page when the token is missing or wrong."""
     data = await request.post()
     if not csrf_ok(web_session(request), _text(data.get("csrf"))):
-        log.warning("web: %s %s refused: bad CSRF token", request.remote, request.path)
+        log.warning("web: %s %s refused: bad CSRF token", client_address(request), request.path)
         raise _csrf_refused(request)
     return {k: _text(v)[:MAX_FORM_FIELD] for k, v in data.items()}
 
@@ -116,7 +117,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     board = board_of(request)
     db = _db(request)
     name, password = form.get("name", "")[:120], form.get("password", "")[:1024]
-    attempt = await auth.authenticate(db, name, password, peer=f"web:{request.remote}")
+    attempt = await auth.authenticate(db, name, password, peer=f"web:{client_address(request)}")
     if attempt.outcome is auth.Outcome.OK and attempt.account is not None:
         caller = await auth.caller_for(
             db, attempt.account, attempt.previous_login, datetime.now(UTC)
@@ -171,7 +172,7 @@ async def _kb_gate(request: web.Request) -> tuple[Caller | None, web.Response | 
         until = await access_until(_db(request), caller, today())
     if caller is not None and until is not None:
         return caller, None
-    log.info("web %s: Knowledge base refused to a non-subscriber", request.remote)
+    log.info("web %s: Knowledge base refused to a non-subscriber", client_address(request))
     t = frame(request, forms=caller is None).t
     body = f'<p class="warn">{clean(board.strings.get("kb.closed", lang))}</p>'
     if caller is None:
@@ -377,7 +378,10 @@ async def new_incident(request: web.Request) -> web.StreamResponse:
         key = str(refused) if str(refused) in board_of(request).strings else "inc.not_allowed"
     else:
         log.info(
-            "web %s: incident %d opened by account %s", request.remote, number, caller.account_id
+            "web %s: incident %d opened by account %s",
+            client_address(request),
+            number,
+            caller.account_id,
         )
         raise web.HTTPSeeOther(f"/incidents/{number}")
     message = clean(board_of(request).strings.get(key, request[LANG], number="", contract=""))

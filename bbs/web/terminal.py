@@ -25,7 +25,7 @@ from bbs.session.link import Negotiated
 from bbs.telnet.limits import MESSAGES, TokenBucket, log_event
 from bbs.telnet.server import TRANSFER_BYTES_FACTOR
 from bbs.terminal.caps import clamp_size
-from bbs.web.app import BOARD, EDGE, frame, html_page
+from bbs.web.app import BOARD, EDGE, client_address, frame, html_page
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ async def terminal_socket(request: web.Request) -> web.StreamResponse:
     board = request.app[BOARD]
     edge = request.app[EDGE]
     config = board.config
-    address = request.remote or "?"
+    address = client_address(request)
     if not same_origin(request):
         log_event(
             "refused",
