@@ -17,6 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -88,6 +89,8 @@ class WebSocketLink:
         self._grace: asyncio.TimerHandle | None = None
         self.ended = ""
         """Why the board hung up for cause ("" otherwise)."""
+        self.http_base = ""
+        """The site's address as the browser reached it: downloads are offered as links."""
 
     # --- the Link protocol
 
@@ -250,7 +253,7 @@ async def terminal_socket(request: web.Request) -> web.StreamResponse:
             input_rate=config.input_bytes_per_second,
         )
 
-        closing: list[asyncio.Task[bool]] = []
+        closing: list[asyncio.Task[Any]] = []
 
         def hang_up(why: str) -> None:
             log_event("disconnected", why, addr=address, node=edge.node, via="websocket")
@@ -258,10 +261,19 @@ async def terminal_socket(request: web.Request) -> web.StreamResponse:
             link.close()
             closing.append(asyncio.create_task(ws.close(message=MESSAGES.get(why, why).encode())))
 
+        link.http_base = f"{request.scheme}://{request.host}/"
         link.start_grace(config.login_grace, hang_up)
         sender = asyncio.create_task(link.sender())
         session = asyncio.create_task(board.handle(link))
-        session.add_done_callback(lambda _: link.close())
+
+        async def finish() -> None:
+            # The session is over (goodbye, idle, shutdown): send what it said, then close.
+            link.close()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(sender), 2.0)
+            await ws.close()
+
+        session.add_done_callback(lambda _: closing.append(asyncio.create_task(finish())))
         try:
             async for message in ws:
                 if message.type is WSMsgType.BINARY:

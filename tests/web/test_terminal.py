@@ -25,15 +25,17 @@ class Screen:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.Stream(self.screen)
         self.answers: list[str] = []
+        self.sent = ""
         self.screen.write_process_input = self.answers.append  # type: ignore[method-assign]
         self.decoder = __import__("codecs").getincrementaldecoder("utf-8")(errors="replace")
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
 
-    async def wait_for(self, wanted: str, timeout: float = 15.0) -> str:
+    async def wait_for(self, wanted: str, timeout: float = 15.0, *, ever: bool = False) -> str:
+        """Wait until the screen shows `wanted` (`ever`: until it was ever sent)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while wanted not in self.text():
+        while wanted not in (self.sent if ever else self.text()):
             left = deadline - asyncio.get_running_loop().time()
             assert left > 0, f"{wanted!r} never appeared:\n{self.text()}"
             try:
@@ -41,7 +43,9 @@ class Screen:
             except TimeoutError:
                 continue
             if message.type is aiohttp.WSMsgType.BINARY:
-                self.stream.feed(self.decoder.decode(message.data))
+                decoded = self.decoder.decode(message.data)
+                self.sent += decoded
+                self.stream.feed(decoded)
                 for answer in self.answers:
                     await self.ws.send_bytes(answer.encode())
                 self.answers.clear()
@@ -84,9 +88,23 @@ async def test_the_browser_reaches_the_index_and_the_directory(board: Board) -> 
         await screen.wait_for("Annuaire")
         await screen.type("belgique\r")
         await screen.wait_for("+32 2 714 31 29")
+        await screen.type("q")
+        await screen.wait_for("Recherche :")
+        # A download is a link to the web site, not a ZMODEM transfer.
+        await screen.type("DL 10158\r")
+        await screen.wait_for(f"{_origin(client)}/fichiers/lj4drv.zip", ever=True)
+        assert "\x18B00" not in screen.sent, "a ZMODEM header was sent"
+        await screen.type("GO ANNUAIRE\r")
+        await screen.wait_for("Recherche :")
         # A resize reaches the session (it redraws to fit the new width).
         await ws.send_str(json.dumps({"type": "resize", "cols": 100, "rows": 30}))
-        await ws.close()
+        # Leaving the board closes the socket from the board's side.
+        await screen.type("BYE\r")
+        while True:
+            message = await ws.receive(timeout=10)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        assert ws.closed or message.type is aiohttp.WSMsgType.CLOSE
     finally:
         await client.close()
 
