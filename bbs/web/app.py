@@ -51,6 +51,9 @@ WIDTH = 78
 
 STATIC = Path(__file__).parent / "static"
 
+MAX_FORM_BYTES = 256 * 1024
+"""Largest form body read whole (an incident's text is far smaller)."""
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -664,7 +667,8 @@ def make_app(board: Board, edge: Edge | None = None) -> web.Application:
     config = board.config
     app = web.Application(
         middlewares=[edge_middleware],
-        client_max_size=config.upload_max_bytes + 64 * 1024,
+        # Forms are small; an attached file is streamed and capped by the upload area.
+        client_max_size=MAX_FORM_BYTES,
         handler_args={"max_field_size": 8190, "max_line_size": 8190},
     )
     app[BOARD] = board
