@@ -289,3 +289,38 @@ async def test_terminal_page_uses_only_local_assets(client: Client) -> None:
     assert script.status == 200
     licence = await client.get("/static/xterm/LICENSE")
     assert "MIT" in await licence.text()
+
+
+async def test_an_incident_opened_on_telnet_shows_on_the_web(client: Client, board: Board) -> None:
+    from datetime import UTC, datetime
+
+    from bbs.store.db import transaction
+    from bbs.support.entitlements import incident_rights
+
+    assert board.db is not None
+    subscriber = Caller(
+        account_id=SUBSCRIBER.id, name=SUBSCRIBER.name, role=Role.CONTACT, company_id=1
+    )
+    async with transaction(board.db, write=False) as conn:
+        rights = await incident_rights(conn, SUBSCRIBER.id, datetime.now(UTC).date())
+    # The store function the telnet screen calls.
+    number = await inc.open_incident(
+        board.db,
+        subscriber,
+        inc.NewIncident(
+            right=rights[0],
+            product=inc.covered_products(rights[0])[0],
+            product_version="4.0",
+            os="OS/2",
+            summary="Ouvert sur telnet",
+            description="Le serveur télématique.",
+        ),
+    )
+    assert await sign_in(client, SUBSCRIBER.name) == 200
+    listing = await text(await client.get("/incidents"))
+    assert f'href="/incidents/{number}"' in listing
+    assert "Ouvert sur telnet" in listing
+    page = await text(await client.get(f"/incidents/{number}"))
+    assert "Le serveur télématique." in page
+    # Someone else's incident is not found, whatever its number.
+    assert (await client.get("/incidents/999999")).status == 404
