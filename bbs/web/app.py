@@ -51,6 +51,10 @@ WIDTH = 78
 
 STATIC = Path(__file__).parent / "static"
 
+REQUEST_TIMEOUT = 15.0
+"""Seconds a connection may take to send a whole request (and may stay idle between two):
+a request sent a byte at a time is cut off here."""
+
 MAX_FORM_BYTES = 256 * 1024
 """Largest form body read whole (an incident's text is far smaller)."""
 
@@ -708,7 +712,13 @@ def make_app(board: Board, edge: Edge | None = None) -> web.Application:
 async def start_web(board: Board, host: str, port: int, edge: Edge | None = None) -> web.AppRunner:
     """Serve the site on host:port until the runner is cleaned up."""
     app = make_app(board, edge)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=2.0,
+        keepalive_timeout=REQUEST_TIMEOUT,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

@@ -7,8 +7,10 @@ import asyncio
 import re
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 
+from bbs.board import Board
 from bbs.web.app import MAX_FORM_BYTES
 from bbs.web.terminal import WebSocketLink
 from tests.web.conftest import PASSWORD, SUBSCRIBER
@@ -111,3 +113,34 @@ async def test_a_websocket_flood_waits_out_the_input_budget(
     # The first 4 KiB were in the budget; each further 4 KiB costs about a second.
     assert len(waits) == 2
     assert waits[-1] >= 1.9
+
+
+async def test_a_slow_request_is_cut_off_but_a_terminal_stays(
+    board: Board, monkeypatch: Any
+) -> None:
+    import bbs.web.app as web_app
+
+    monkeypatch.setattr(web_app, "REQUEST_TIMEOUT", 1.0)
+    runner = await web_app.start_web(board, "127.0.0.1", 0)
+    port = runner.addresses[0][1]
+    session = aiohttp.ClientSession()
+    try:
+        ws = await session.ws_connect(
+            f"http://127.0.0.1:{port}/terminal/ws", headers={"Origin": f"http://127.0.0.1:{port}"}
+        )
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        await writer.drain()
+        # Never finished: the server closes the connection once the request time is up.
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+        # The terminal, busy with its session all along, is still there.
+        assert not ws.closed
+        assert len(board.sessions) == 1
+        await ws.send_bytes(b"\r")
+        message = await ws.receive(timeout=10)
+        assert message.type is aiohttp.WSMsgType.BINARY
+        await ws.close()
+    finally:
+        await session.close()
+        await runner.cleanup()
