@@ -3,6 +3,7 @@ and the public pages (help index, rubriques, directory and its JSON, technical l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,13 @@ log = logging.getLogger(__name__)
 BOARD: web.AppKey[Board] = web.AppKey("board", object)  # type: ignore[arg-type]
 EDGE: web.AppKey[Edge] = web.AppKey("edge", object)  # type: ignore[arg-type]
 SESSIONS = web.AppKey("sessions", SessionStore)
+NOTE_PENDING: web.AppKey[dict[tuple[int, str, str], asyncio.Future[tuple[str, str] | None]]] = (
+    web.AppKey("note_pending", dict)
+)
+ANSWERS: web.AppKey[dict[tuple[str, str, str, datetime], str]] = web.AppKey("answers", dict)
+NOTE_CACHE: web.AppKey[dict[tuple[int, str, str], tuple[float, str, str]]] = web.AppKey(
+    "note_cache", dict
+)
 LANG = web.RequestKey("lang", str)
 SESSION: web.RequestKey[WebSession | None] = web.RequestKey("web_session", object)  # type: ignore[arg-type]
 SET_COOKIE = web.RequestKey("set_session", str)
@@ -362,9 +370,24 @@ def _search_form(request: web.Request, action: str, name: str, value: str) -> st
 
 
 def _answer_page(request: web.Request, title: str, answer: query.Answer, form: str) -> web.Response:
+    """A look-up's answer as a page. The layout of one answer in one minute is done once:
+    an answer depends only on what was asked (and the directory), its open/closed marks
+    on the minute."""
     board = board_of(request)
-    markup = fmt.format_answer(answer, request[LANG], now(), WIDTH, board.strings)
-    return html_page(request, title, form + to_html(markup))
+    minute = now().replace(second=0, microsecond=0)
+    key = (request.path, answer.query, request[LANG], minute)
+    cache = request.app[ANSWERS]
+    html = cache.get(key)
+    if html is None:
+        markup = fmt.format_answer(answer, request[LANG], minute, WIDTH, board.strings)
+        html = to_html(markup)
+        if len(cache) >= ANSWER_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html_page(request, title, form + html)
+
+
+ANSWER_CACHE_SIZE = 1024
 
 
 async def directory(request: web.Request) -> web.StreamResponse:
@@ -613,24 +636,52 @@ def _file_path(board: Board, name: str) -> Path | None:
     return path
 
 
+NOTE_CACHE_SECONDS = 2.0
+"""How long a rendered note page is reused: a `bbs load` shows within this."""
+
+NOTE_CACHE_SIZE = 512
+
+
 async def library_note(request: web.Request) -> web.StreamResponse:
     """One public note, in the asked language when it exists; its file as a link."""
-    board = board_of(request)
     try:
         number = int(request.match_info["number"])
     except ValueError:
         raise web.HTTPNotFound() from None
+    key = (number, request.query.get("l", ""), request[LANG])
+    cache = request.app[NOTE_CACHE]
+    moment = time.monotonic()
+    kept = cache.get(key)
+    if kept is None or moment - kept[0] > NOTE_CACHE_SECONDS:
+        # Callers asking at once for a page not yet built wait for one reading of it.
+        pending = request.app[NOTE_PENDING]
+        reading = pending.get(key)
+        if reading is None:
+            reading = pending[key] = asyncio.ensure_future(_note_body(request, number))
+            reading.add_done_callback(lambda _: pending.pop(key, None))
+        found = await asyncio.shield(reading)
+        if found is None:
+            raise web.HTTPNotFound()
+        if len(cache) >= NOTE_CACHE_SIZE:
+            cache.clear()
+        kept = cache[key] = (moment, *found)
+    return html_page(request, kept[1], kept[2])
+
+
+async def _note_body(request: web.Request, number: int) -> tuple[str, str] | None:
+    """A public note's title and page body, or None."""
+    board = board_of(request)
     db = _db(request)
     langs = await note_languages(db, number)
     if not langs:
-        raise web.HTTPNotFound()
+        return None
     wanted = request.query.get("l", request[LANG])
     note_lang = (
         wanted if wanted in langs else (request[LANG] if request[LANG] in langs else langs[0])
     )
     note = await get_note(db, number, note_lang)
     if note is None or not note.public:
-        raise web.HTTPNotFound()
+        return None
     path = _file_path(board, note.file) if note.file else None
     size = path.stat().st_size if path is not None else None
     body = to_pre(note_document(board.strings, request[LANG], note, size))
@@ -646,7 +697,7 @@ async def library_note(request: web.Request) -> web.StreamResponse:
             )
             + "</p>"
         )
-    return html_page(request, note.title, body)
+    return note.title, body
 
 
 async def library_file(request: web.Request) -> web.StreamResponse:
@@ -682,6 +733,9 @@ def make_app(board: Board, edge: Edge | None = None) -> web.Application:
         edge = EdgeClass(config, config.node_label)
     app[EDGE] = edge
     app[SESSIONS] = SessionStore()
+    app[NOTE_CACHE] = {}
+    app[NOTE_PENDING] = {}
+    app[ANSWERS] = {}
     r = app.router
     r.add_get("/", index)
     r.add_get("/r/{name}", rubrique)
