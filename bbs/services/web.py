@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from bbs.config import Config
+from bbs.menus.strings import Strings
 from bbs.services.directory import show_service
 from bbs.services.registry import Command, Context
 from bbs.terminal.markup import escape
 
 
+def here_markup(strings: Strings, lang: str, config: Config, service: str) -> str:
+    """This board's own addresses for rubrique `service` ("web" or "ftp") as markup, with
+    the line that introduces the 1995 ones; "" when neither port is on."""
+    lines = []
+    if config.web_url and service == "web":
+        lines.append("{ok}" + escape(strings.get("web.here", lang, url=config.web_url)) + "{/}")
+    if config.ftp_url:
+        lines.append("{ok}" + escape(strings.get("web.here_ftp", lang, url=config.ftp_url)) + "{/}")
+    if not lines:
+        return ""
+    head = "{h}" + escape(strings.get("web.here_title", lang)) + "{/}"
+    historic = "{dim}" + escape(strings.get("web.historic", lang)) + "{/}"
+    return "\n".join([head, *lines, "", historic]) + "\n"
+
+
 async def _here(ctx: Context, service: str) -> None:
     """This board's addresses (when those ports are on), then the 1995 table of `service`."""
     session = ctx.session
-    config = ctx.board.config
-    lines = []
-    if config.web_url and service == "web":
-        lines.append("{ok}" + escape(session.text("web.here", url=config.web_url)) + "{/}")
-    if config.ftp_url:
-        lines.append("{ok}" + escape(session.text("web.here_ftp", url=config.ftp_url)) + "{/}")
-    if lines:
-        head = "{h}" + escape(session.text("web.here_title")) + "{/}"
-        historic = "{dim}" + escape(session.text("web.historic")) + "{/}"
-        await session.send("\n".join([head, *lines, "", historic]) + "\n")
+    markup = here_markup(session.strings, session.lang, ctx.board.config, service)
+    if markup:
+        await session.send(markup)
     await show_service(ctx, service)
 
 

@@ -287,26 +287,10 @@ def show_markup(request: web.Request, action: Action) -> str:
     lang = request[LANG]
     name, arg = action.target, action.arg
     if name in ("web_here", "ftp_here"):
-        service = name.removesuffix("_here")
-        config = board.config
-        lines = []
-        if config.web_url and service == "web":
-            lines.append(board.strings.get("web.here", lang, url=config.web_url))
-        if config.ftp_url:
-            lines.append(board.strings.get("web.here_ftp", lang, url=config.ftp_url))
-        head = ""
-        if lines:
-            from bbs.terminal.markup import escape
+        from bbs.services.web import here_markup
 
-            head = (
-                "{h}"
-                + escape(board.strings.get("web.here_title", lang))
-                + "{/}\n"
-                + "\n".join("{ok}" + escape(line) + "{/}" for line in lines)
-                + "\n\n{dim}"
-                + escape(board.strings.get("web.historic", lang))
-                + "{/}\n"
-            )
+        service = name.removesuffix("_here")
+        head = here_markup(board.strings, lang, board.config, service)
         return head + fmt.format_service_table(
             board.index, service, lang, now(), WIDTH, board.strings
         )
