@@ -152,3 +152,23 @@ async def test_oversized_message_closes_the_line(board: Board) -> None:
         assert ws.close_code == 1009
     finally:
         await client.close()
+
+
+async def test_sign_in_must_end_within_the_grace(board: Board) -> None:
+    hurried = replace(board, config=replace(board.config, login_grace=1.0))
+    client = await _client(hurried)
+    try:
+        ws = await client.ws_connect("/terminal/ws", headers={"Origin": _origin(client)})
+        while True:
+            message = await ws.receive(timeout=15)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        assert message.type is aiohttp.WSMsgType.CLOSE
+        assert "Sign-in took too long" in str(message.extra)
+        for _ in range(50):
+            if not hurried.sessions:
+                break
+            await asyncio.sleep(0.1)
+        assert not hurried.sessions
+    finally:
+        await client.close()
