@@ -193,7 +193,7 @@ def test_hotkeys_named_in_a_text_exist(menus: MenuSet) -> None:
         ("telematique", "cmd:service:telematique"),
         ("gratuite", "cmd:service:gratuite"),
         ("fax", "cmd:service:fax"),
-        ("canada", "cmd:country:CA"),
+        ("canada", "cmd:canada_here"),
         ("amerique_latine", "cmd:service:latam_bureau"),
         ("centres", "cmd:centres"),
         # This board's own address first (when on), then the web and FTP services' tables.

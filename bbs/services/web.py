@@ -43,7 +43,20 @@ async def ftp_here(ctx: Context, arg: str | None) -> None:
     await _here(ctx, "ftp")
 
 
+async def canada_here(ctx: Context, arg: str | None) -> None:
+    """The Canada rubrique: this board's web and FTP addresses, then Canada's card (whose
+    web and FTP lines are the 1995 ones)."""
+    from bbs.services.directory import show_country
+
+    session = ctx.session
+    markup = here_markup(session.strings, session.lang, ctx.board.config, "web")
+    if markup:
+        await session.send(markup)
+    await show_country(ctx, "CA")
+
+
 COMMANDS = [
     Command("web_here", web_here, "Ce serveur sur le Web, puis le service Web", showable=True),
     Command("ftp_here", ftp_here, "Ce serveur en FTP, puis le serveur FTP", showable=True),
+    Command("canada_here", canada_here, "Ce serveur, puis la fiche du Canada", showable=True),
 ]

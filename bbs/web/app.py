@@ -263,6 +263,8 @@ def action_href(action: Action) -> str | None:
     if action.kind is not ActionKind.CMD:
         return None
     name, arg = action.target, action.arg
+    if name == "canada_here":
+        return "/annuaire/pays/CA"
     if name in ("service", "web_here", "ftp_here"):
         code = arg or name.removesuffix("_here")
         return f"/annuaire/service/{code}"
@@ -294,6 +296,12 @@ def show_markup(request: web.Request, action: Action) -> str:
         return head + fmt.format_service_table(
             board.index, service, lang, now(), WIDTH, board.strings
         )
+    if name == "canada_here":
+        from bbs.services.web import here_markup
+
+        head = here_markup(board.strings, lang, board.config, "web")
+        answer = query.country_answer(board.index, "CA")
+        return head + fmt.format_answer(answer, lang, now(), WIDTH, board.strings)
     if name == "service" and arg:
         return fmt.format_service_table(board.index, arg, lang, now(), WIDTH, board.strings)
     if name == "country" and arg:

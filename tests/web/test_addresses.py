@@ -71,3 +71,14 @@ async def test_rubrique_3_on_telnet_names_this_board_first(board: Board) -> None
     shown = link.output.decode("utf-8", "replace")
     assert "Ce serveur sur le Web : http://127.0.0.1:8080/" in shown
     assert shown.index("127.0.0.1:8080") < shown.index("www.support.lotus.com")
+
+
+async def test_canada_page_names_this_board_above_its_card(board: Board) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bbs.web.app import make_app
+
+    on = replace(board, config=replace(board.config, web_port=8080, ftp_port=2121))
+    async with TestClient(TestServer(make_app(on), host="127.0.0.1")) as client:
+        page = await (await client.get("/r/canada")).text()
+        assert page.index("ftp://127.0.0.1:2121/pub/") < page.index("ftp.support.lotus.com")
