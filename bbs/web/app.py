@@ -23,7 +23,7 @@ from bbs.library.search import (
     notes_by_product,
     notes_since,
     notes_with_file,
-    search_notes,
+    search_library,
 )
 from bbs.menus.model import Action, ActionKind, Menu
 from bbs.services.library import note_document
@@ -560,11 +560,15 @@ async def library(request: web.Request) -> web.StreamResponse:
     text = request.query.get("q", "")[:80]
     body = [
         _search_form(request, "/bibliotheque", "q", text),
-        f"<p>{t('web.lib_help')}</p>",
+        f"<p>{t('lib.search_help')}</p>",
     ]
     if text.strip():
-        hits = await search_notes(_db(request), text, public=True)
+        # The telnet screen's search, its query syntax included ("...", -word, OR, word*).
+        results = await search_library(_db(request), text, public=True, limit=50)
+        hits = results.hits
         from bbs.library.search import unmark
+
+        body.append(f'<p class="dim">{t("lib.count", count=results.total)}</p>')
 
         rows = "".join(
             f'<tr><td><a href="/bibliotheque/note/{h.number}?l={clean(h.lang)}">{h.number:05d}</a>'

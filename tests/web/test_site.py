@@ -117,6 +117,10 @@ async def test_library_browse_search_read(client: Client) -> None:
     assert (await client.get("/bibliotheque/nouveautes")).status == 200
     found = await (await client.get("/bibliotheque", params={"q": "imprim*"})).text()
     assert "/bibliotheque/note/" in found
+    # The telnet screen's syntax: a word excluded leaves fewer notes than without it.
+    everything = found.count("/bibliotheque/note/")
+    fewer = await (await client.get("/bibliotheque", params={"q": "imprim* -laserjet"})).text()
+    assert fewer.count("/bibliotheque/note/") < everything
 
 
 async def _note_with_file(client: Client) -> tuple[str, str]:
