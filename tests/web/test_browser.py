@@ -69,7 +69,7 @@ def browser(profile: Path, downloads: Path) -> webdriver.Chrome:
     return driver
 
 
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 40.0) -> Any:
     """Poll `check` until it returns something true (a browser offers no event to await)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -89,7 +89,8 @@ def site_story(base: str, driver: webdriver.Chrome, downloads: Path, files_dir: 
         ("de", "Hilfeindex - Lotus Kundendienst"),
     ):
         driver.get(f"{base}/?lang={lang}")
-        assert driver.find_element(By.TAG_NAME, "h1").text == title
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        assert heading == title, driver.page_source[:2000]
     driver.get(f"{base}/annuaire?lang=fr")
     box = driver.find_element(By.NAME, "q")
     box.send_keys("belgique", Keys.ENTER)
@@ -105,13 +106,13 @@ def site_story(base: str, driver: webdriver.Chrome, downloads: Path, files_dir: 
     wait_until(lambda: target.read_bytes() == (files_dir / name).read_bytes(), "whole file")
     # The Knowledge base: refused to a guest, allowed once a subscriber signs in.
     driver.get(f"{base}/kb?q=imprim*")
-    assert "Base Lotus Knowledge" in driver.page_source
-    assert not driver.find_elements(By.CSS_SELECTOR, 'a[href^="/kb/"]')
+    assert "Base Lotus Knowledge" in driver.page_source, driver.page_source[:2000]
+    assert not driver.find_elements(By.CSS_SELECTOR, 'a[href^="/kb/"]'), driver.page_source
     driver.find_element(By.NAME, "name").send_keys(SUBSCRIBER.name)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD, Keys.ENTER)
     wait_until(lambda: SUBSCRIBER.name in driver.page_source, "the signed-in page")
     driver.get(f"{base}/kb?q=imprim*")
-    assert driver.find_elements(By.CSS_SELECTOR, 'a[href^="/kb/"]')
+    assert driver.find_elements(By.CSS_SELECTOR, 'a[href^="/kb/"]'), driver.page_source
 
 
 def terminal_story(base: str, driver: webdriver.Chrome, shots: Path) -> None:
