@@ -3,10 +3,13 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-DEBS    := lrzsz telnet postgresql haproxy fonts-dejavu-core tesseract-ocr tesseract-ocr-fra
+DEBS    := lrzsz telnet postgresql haproxy fonts-dejavu-core tesseract-ocr tesseract-ocr-fra \
+	   chromium chromium-driver curl
 DB      ?= sqlite:///var/bbs.db
 PORT    ?= 2323
 FAX_PORT ?= 2324
+WEB_PORT ?= 8080
+FTP_PORT ?= 2121
 HOST    ?= 127.0.0.1
 
 .PHONY: setup debs run test lint bench clean
@@ -23,6 +26,9 @@ debs:
 	test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || missing="$$missing fonts-dejavu-core"; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
 	ls /usr/share/tesseract-ocr/*/tessdata/fra.traineddata >/dev/null 2>&1 || missing="$$missing tesseract-ocr-fra"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:$$missing"; \
@@ -44,7 +50,8 @@ run: setup
 	@mkdir -p var
 	$(BIN)/bbs db upgrade --db $(DB)
 	$(BIN)/bbs load data --db $(DB)
-	BBS_FAX_PORT=$(FAX_PORT) $(BIN)/bbs serve --host $(HOST) --port $(PORT) --db $(DB)
+	BBS_FAX_PORT=$(FAX_PORT) $(BIN)/bbs serve --host $(HOST) --port $(PORT) \
+		--web-port $(WEB_PORT) --ftp-port $(FTP_PORT) --db $(DB)
 
 test: setup
 	$(BIN)/ruff check bbs tests bench

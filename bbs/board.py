@@ -7,9 +7,10 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bbs.config import Config
 from bbs.directory.model import Directory
@@ -248,6 +249,9 @@ class Board:
         if "welcome" in self.art:
             await session.clear()
         await session.send("{dim}" + escape(banner) + "{/}\n", remember=False)
+        if self.config.web_url:
+            where = session.text("board.web_here", url=self.config.web_url)
+            await session.send("{dim}" + escape(where) + "{/}\n", remember=False)
         if "welcome" in self.art:
             await self.show_art(session, "welcome")
             await session.pause()
@@ -352,6 +356,7 @@ async def run_node(
         else:
             if resumed:
                 log.warning("resuming %d fax job(s) left queued by an earlier run", len(resumed))
+    extras = await _start_extras(board, config, server)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
@@ -376,6 +381,9 @@ async def run_node(
     if phone is not None:
         phone.close()
     await board.shutdown()
+    for stop_extra in extras:
+        with contextlib.suppress(Exception):
+            await stop_extra()
     server.close()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
@@ -383,6 +391,27 @@ async def run_node(
         await board.cluster.stop()
     if board.db is not None:
         await board.db.dispose()
+
+
+async def _start_extras(
+    board: Board, config: Config, server: Any
+) -> list[Callable[[], Awaitable[None]]]:
+    """The web site and the FTP site beside the telnet server, when their ports are set;
+    what stops each."""
+    stops: list[Callable[[], Awaitable[None]]] = []
+    if config.web_port:
+        from bbs.web.app import start_web
+
+        runner = await start_web(board, config.host, config.web_port, getattr(server, "edge", None))
+        stops.append(runner.cleanup)
+        log.warning("web site on %s", config.web_url)
+    if config.ftp_port:
+        from bbs.ftp.server import start_ftp
+
+        ftp = await start_ftp(board, config.host, config.ftp_port)
+        stops.append(ftp.close)
+        log.warning("FTP site on %s", config.ftp_url)
+    return stops
 
 
 def serve(config: Config) -> int:

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (default 2323)")
     serve.add_argument("--baud", type=int, help="default emulated modem speed, 0 = no limit")
+    serve.add_argument("--web-port", type=int, help="web site and browser terminal, 0 = off")
+    serve.add_argument("--ftp-port", type=int, help="anonymous read-only FTP site, 0 = off")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
@@ -87,6 +89,8 @@ def _config(args: argparse.Namespace) -> Config:
         "db": getattr(args, "db", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "web_port": getattr(args, "web_port", None),
+        "ftp_port": getattr(args, "ftp_port", None),
         "baud": getattr(args, "baud", None),
     }
     return load_config(getattr(args, "config", None), flags=flags)

@@ -88,6 +88,15 @@ class Config:
     node_name: str = ""
     """This node's name in logs and in a shared upload area; empty: the host name. Two
     nodes on one host that share an upload area need names of their own."""
+    web_port: int = 0
+    """Port of the web site and browser terminal (HTTP, same host); 0: no web site."""
+    ftp_port: int = 0
+    """Port of the anonymous read-only FTP site (same host); 0: no FTP site."""
+    public_host: str = ""
+    """The host name callers use to reach this node, shown in the web and FTP addresses;
+    empty: `host` (127.0.0.1 when it listens on every address)."""
+    ftp_passive_ports: str = ""
+    """FTP passive-mode data ports, "first-last"; empty: any free port."""
 
     fax_port: int = 0
     """Raw TCP port of the touch-tone service (one byte a key, for DTMF bridges); 0 = off."""
@@ -117,6 +126,31 @@ class Config:
         raw = self.node_name or socket.gethostname()
         return re.sub(r"[^A-Za-z0-9._-]", "_", raw)[:64] or "node"
 
+    @property
+    def shown_host(self) -> str:
+        """The host name put in the web and FTP addresses the board shows."""
+        if self.public_host:
+            return self.public_host
+        return "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+
+    @property
+    def web_url(self) -> str:
+        """The web site's address, or "" when there is no web site."""
+        if not self.web_port:
+            return ""
+        host = self.shown_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web_port}/"
+
+    @property
+    def ftp_url(self) -> str:
+        """The FTP site's address, or "" when there is none."""
+        if not self.ftp_port:
+            return ""
+        host = self.shown_host
+        host = f"[{host}]" if ":" in host else host
+        return f"ftp://{host}:{self.ftp_port}/pub/"
+
 
 _INTS = {
     "port",
@@ -137,6 +171,8 @@ _INTS = {
     "fax_port",
     "fax_max_per_caller",
     "fax_max_per_number",
+    "web_port",
+    "ftp_port",
 }
 _FLOATS = {
     "idle_timeout",
@@ -187,8 +223,14 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 def _check(config: Config) -> Config:
     """The configuration, or a one-line error when a value is out of range."""
-    if not 0 <= config.port <= 65535:
-        raise UsageError(f"port must be between 0 and 65535, got {config.port}")
+    for name in ("port", "web_port", "ftp_port"):
+        value = getattr(config, name)
+        if not 0 <= value <= 65535:
+            raise UsageError(f"{name} must be between 0 and 65535, got {value}")
+    if config.ftp_passive_ports and not re.fullmatch(r"\d{1,5}-\d{1,5}", config.ftp_passive_ports):
+        raise UsageError(
+            f"ftp_passive_ports must read FIRST-LAST, got {config.ftp_passive_ports!r}"
+        )
     if config.baud and config.baud not in SPEEDS:
         raise UsageError(
             f"baud must be 0 (no limit) or one of {', '.join(map(str, SPEEDS))}, got {config.baud}"

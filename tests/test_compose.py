@@ -74,7 +74,7 @@ def test_services_are_postgres_two_nodes_and_haproxy() -> None:
 
 def test_only_haproxy_is_published_on_2323() -> None:
     found = services()
-    assert found["haproxy"]["ports"] == ["2323:2323"]
+    assert found["haproxy"]["ports"][0] == "2323:2323"
     for name in ("db", *NODES):
         assert "ports" not in found[name], f"{name} must be reached through HAProxy only"
 
@@ -134,7 +134,7 @@ def test_haproxy_config_is_mounted_and_names_both_nodes() -> None:
     found = services()
     mounts = found["haproxy"]["volumes"]
     assert f"./deploy/haproxy.cfg:{HAPROXY_CFG_IN_IMAGE}:ro" in mounts
-    backend = section("backend")
+    backend = section("backend nodes")
     defaults = words(backend, "default-server")
     servers = words(backend, "server")
     assert [s[0] for s in servers] == list(NODES)
@@ -148,7 +148,7 @@ def test_haproxy_config_is_mounted_and_names_both_nodes() -> None:
 
 def test_haproxy_relays_tcp_on_the_published_port() -> None:
     assert ["tcp"] in words(section("defaults"), "mode")
-    binds = words(section("frontend"), "bind")
+    binds = words(section("frontend telnet"), "bind")
     assert binds and binds[0][0].rsplit(":", 1)[1] == "2323"
     # Calls last long: HAProxy must not cut a caller the board still considers active.
     timeouts = {t[0]: seconds(t[1]) for t in words(section("defaults"), "timeout")}

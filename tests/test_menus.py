@@ -62,10 +62,10 @@ RUBRIQUES = {
 
 def fake_commands() -> dict[str, CommandSpec]:
     """The commands the session registers, with fixed lists of valid codes."""
-    from bbs.services import account, assistance, fax, forums, incidents, knowledge
+    from bbs.services import account, assistance, fax, forums, incidents, knowledge, web
 
     # The areas' commands validate their own arguments without the directory.
-    areas = (account, assistance, knowledge, incidents, forums, fax)
+    areas = (account, assistance, knowledge, incidents, forums, fax, web)
     return {
         **{command.name: command for area in areas for command in area.COMMANDS},
         "service": StaticCommand(takes_arg=True, validate=one_of(SERVICES), showable=True),
@@ -193,11 +193,12 @@ def test_hotkeys_named_in_a_text_exist(menus: MenuSet) -> None:
         ("telematique", "cmd:service:telematique"),
         ("gratuite", "cmd:service:gratuite"),
         ("fax", "cmd:service:fax"),
-        ("canada", "cmd:country:CA"),
+        ("canada", "cmd:canada_here"),
         ("amerique_latine", "cmd:service:latam_bureau"),
         ("centres", "cmd:centres"),
-        ("web", "cmd:service:web"),
-        ("ftp", "cmd:service:ftp"),
+        # This board's own address first (when on), then the web and FTP services' tables.
+        ("web", "cmd:web_here"),
+        ("ftp", "cmd:ftp_here"),
     ],
 )
 def test_rubriques_with_a_table_show_it(menus: MenuSet, name: str, show: str) -> None:

@@ -233,7 +233,7 @@ def test_second_item_line_is_found(folder: Path) -> None:
 def test_every_problem_is_reported_at_once(folder: Path) -> None:
     edit(folder / "fax.toml", 'action = "menu:index"', 'action = "menu:nowhere"')
     edit(folder / "web.toml", 'key = "N"', 'key = "NN"')
-    edit(folder / "ftp.toml", 'show = "cmd:service:ftp"', 'show = "logoff"')
+    edit(folder / "ftp.toml", 'show = "cmd:ftp_here"', 'show = "logoff"')
     error = refused(folder)
     assert len(error.problems) == 3
     assert str(error).count("\n") == 2

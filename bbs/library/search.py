@@ -492,6 +492,20 @@ async def notes_changed_since(
     return await _summaries(target, stmt, limit)
 
 
+async def notes_with_file(
+    target: Target, name: str, *, public: bool | None = None
+) -> list[NoteSummary]:
+    """The notes that offer the file `name` for download, newest first."""
+    stmt = _filters(
+        select(*_SUMMARY_COLUMNS).where(_NOTE.c.file == name),
+        lang=None,
+        product=None,
+        category=None,
+        public=public,
+    )
+    return await _summaries(target, stmt, None)
+
+
 async def get_note(target: Target, number: int, lang: str) -> Note | None:
     """The note `number` in `lang`, or None."""
     from bbs.library.store import note_from_row

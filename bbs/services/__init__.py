@@ -21,6 +21,7 @@ def build_commands(directory: Directory) -> dict[str, Command]:
     from bbs.services import library as library_cmds
     from bbs.services import terminal as term_cmds
     from bbs.services import transfers as transfer_cmds
+    from bbs.services import web as web_cmds
 
     commands = [
         *dir_cmds.commands(directory),
@@ -32,6 +33,7 @@ def build_commands(directory: Directory) -> dict[str, Command]:
         *incidents.COMMANDS,
         *forums.COMMANDS,
         *fax_cmds.COMMANDS,
+        *web_cmds.COMMANDS,
         term_cmds.COMMAND,
         help_cmds.COMMAND,
     ]

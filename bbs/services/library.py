@@ -19,6 +19,7 @@ from bbs.library.search import (
     search_library,
     to_markup,
 )
+from bbs.menus.strings import Strings
 from bbs.numbers import human_size, parse_number
 from bbs.services.registry import Command, Context
 from bbs.session.pager import page, read_document
@@ -119,9 +120,14 @@ async def read_note(ctx: Context, number: int) -> None:
 
 def note_markup(session: Session, note: model.Note, file_size: int | None) -> str:
     """A note as the reader shows it: a header line, the text, the attached file."""
-    lang = session.lang
-    header = session.text(
+    return note_document(session.strings, session.lang, note, file_size)
+
+
+def note_document(strings: Strings, lang: str, note: model.Note, file_size: int | None) -> str:
+    """A note as markup in `lang` (the terminal's reader and the web site show the same)."""
+    header = strings.get(
         "lib.note_header",
+        lang,
         number=note.document,
         product=model.product(note.product).names.get(lang),
         category=model.category(note.category).names.get(lang),
@@ -129,15 +135,17 @@ def note_markup(session: Session, note: model.Note, file_size: int | None) -> st
     )
     parts = ["{h}" + escape(header) + "{/}"]
     if note.lang != lang and lang in model.NOTE_LANGS:
-        other = session.text(f"lib.lang_{note.lang}")
-        parts.append("{dim}" + escape(session.text("lib.other_language", lang=other)) + "{/}")
+        other = strings.get(f"lib.lang_{note.lang}", lang)
+        parts.append("{dim}" + escape(strings.get("lib.other_language", lang, lang=other)) + "{/}")
     parts += ["", escape(note.body), ""]
     if note.file:
         size = "?" if file_size is None else human_size(file_size, lang)
         parts.append(
             "{em}"
             + escape(
-                session.text("lib.file", file=note.file.upper(), size=size, number=note.document)
+                strings.get(
+                    "lib.file", lang, file=note.file.upper(), size=size, number=note.document
+                )
             )
             + "{/}"
         )

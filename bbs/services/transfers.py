@@ -145,6 +145,13 @@ async def download(ctx: Context, argument: str) -> None:
         if note is None:
             return
         notes.append(note)
+    base = getattr(session.link, "http_base", "")
+    if isinstance(base, str) and base:
+        # A browser terminal: the web site serves the same notes and files over HTTP.
+        await _offer_links(session, base, notes)
+        if len(numbers) > 1:
+            session.tagged.clear()
+        return
     with tempfile.TemporaryDirectory(prefix="bbs-dl-") as scratch:
         files = [f for note in notes for f in _files_for(ctx, note, Path(scratch))]
         if not protocol.batch:
@@ -152,6 +159,15 @@ async def download(ctx: Context, argument: str) -> None:
             files = files[-1:]
         if await _send(ctx, protocol, files) and len(numbers) > 1:
             session.tagged.clear()
+
+
+async def _offer_links(session: Session, base: str, notes: list[model.Note]) -> None:
+    """Each note's page and file as web addresses, for a caller in a browser."""
+    for note in notes:
+        page = f"{base}bibliotheque/note/{note.number}?l={note.lang}"
+        await _say(session, "h", "web.term_dl", file=page)
+        if note.file:
+            await _say(session, "em", "web.term_dl", file=f"{base}fichiers/{note.file}")
 
 
 async def tag(ctx: Context, argument: str) -> None:

@@ -33,10 +33,17 @@ def _value(value: object) -> str:
 
 def log_event(event: str, reason: str, *, addr: str, node: object, **more: object) -> None:
     """The one structured line for a refusal or a disconnection for cause."""
+    log_line(logging.WARNING, event, reason, addr=addr, node=node, **more)
+
+
+def log_line(
+    level: int, event: str, reason: str, *, addr: str, node: object, **more: object
+) -> None:
+    """A structured line at `level`: refusals, and each HTTP request or FTP command."""
     parts = [f"event={_value(event)}", f"reason={_value(reason)}", f"addr={_value(addr)}"]
     parts.append(f"node={_value(node)}")
     parts.extend(f"{key}={_value(value)}" for key, value in more.items())
-    log.warning(" ".join(parts))
+    log.log(level, " ".join(parts))
 
 
 class TokenBucket:

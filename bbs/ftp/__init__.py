@@ -1,0 +1,1 @@
+"""The anonymous, read-only FTP site (/pub), generated from the database's library."""
