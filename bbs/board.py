@@ -216,9 +216,7 @@ class Board:
             await self.welcome(session, detection.term)
             session.caller = await sign_in(session, self)
             _signed_in(link)
-            # Sign-in news is shown at the first prompt, under the index, not wiped by it.
-            with session.deferred():
-                await after_sign_in(session, self)
+            await after_sign_in(session, self)
             await Engine(session, self).run()
         except Hangup as end:
             if end.reason in _FOR_CAUSE:

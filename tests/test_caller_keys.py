@@ -153,3 +153,18 @@ async def test_control_c_at_the_protocol_question_cancels_the_upload(guest: Call
     assert "**\x18B" not in answer, "a ZMODEM receive started"
     guest.type("\r")
     await through_pages(guest, "Votre choix")
+
+
+async def test_a_command_longer_than_a_field_is_run_not_cut(guest: Caller) -> None:
+    """Symptom 6: `PAGE 4 Bonjour Marie, une question urgente` at a 40-character prompt
+    arrived as "...urgen"; now a command runs whole, and other text over the field's size
+    is refused with its size, never cut."""
+    guest.type("GO TERMINAL\r")
+    await guest.expect("Votre choix")
+    guest.type("3\r")
+    await guest.expect("Colonnes x lignes")
+    guest.type("8" * 20 + "\r")
+    answer = await guest.expect("16 caracteres au plus")
+    assert "8" * 20 in answer  # the line was never cut while typed
+    guest.type("\x15" + "132x50\r")  # ^U clears the refused line
+    await guest.expect("132 x 50")

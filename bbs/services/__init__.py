@@ -44,5 +44,7 @@ async def after_sign_in(session: Session, board: Board) -> None:
     """What each area tells a caller once signed in (new replies, new posts)."""
     from bbs.services import assistance, forums, incidents, knowledge
 
-    for area in (assistance, incidents, knowledge, forums):
-        await area.on_sign_in(session, board)
+    # Sign-in news is shown at the first prompt, under the index, not wiped by it.
+    with session.deferred():
+        for area in (assistance, incidents, knowledge, forums):
+            await area.on_sign_in(session, board)

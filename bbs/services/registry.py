@@ -29,10 +29,17 @@ class Context:
         """Ask with the prompt string `key`; the stripped answer, or None when the caller
         typed nothing or a command valid at any prompt (GO, DL, ...) that has been run."""
         prompt = "{h}" + escape(self.session.text(key)) + "{/} "
-        answer = (await self.session.read_line(prompt, max_len=max_len)).strip()
-        if not answer or await self.engine.global_command(answer) is not None:
-            return None
-        return answer
+        while True:
+            # The whole line is read: a command (PAGE 4 ...) may be longer than the field.
+            answer = (await self.session.read_line(prompt)).strip()
+            if not answer or await self.engine.global_command(answer) is not None:
+                return None
+            if len(answer) <= max_len:
+                return answer
+            await self.session.send(
+                "{warn}" + escape(self.session.text("board.field_too_long", max=max_len)) + "{/}\n",
+                remember=False,
+            )
 
 
 Runner = Callable[[Context, str | None], Awaitable[None]]

@@ -675,7 +675,8 @@ class Session:
         `instant(ch)` makes a first character return at once (menu hotkeys). The prompt
         is redrawn with the line so far after a window change.
         """
-        limit = min(max_len or self.settings.max_line, self.settings.max_line)
+        limit = self.settings.max_line
+        field = min(max_len or limit, limit)
         buffer: list[str] = []
         self.interrupted = False
         await self.deliver_notices()
@@ -693,7 +694,7 @@ class Session:
 
         outer, self._on_wake = self._on_wake, woken
         try:
-            line = await self._read_line(prompt, buffer, limit, instant, secret)
+            line = await self._read_line(prompt, buffer, limit, instant, secret, field)
         finally:
             self._on_wake = outer
         self.acknowledge()
@@ -706,6 +707,7 @@ class Session:
         limit: int,
         instant: Callable[[str], bool] | None,
         secret: bool,
+        field: int,
     ) -> str:
         rang = False
         while True:
@@ -728,7 +730,16 @@ class Session:
                 await self.echo("*" if secret else event)
             elif event is Key.ENTER:
                 await self.send("\n", remember=False)
-                return "".join(buffer)
+                if len(buffer) <= field:
+                    return "".join(buffer)
+                # Refused, not cut: the caller is told the field's size and edits the line.
+                await self.send(
+                    "{warn}" + self.text("board.field_too_long", max=field) + "{/}\n",
+                    remember=False,
+                )
+                if prompt:
+                    await self.send(prompt, remember=False)
+                await self.echo("*" * len(buffer) if secret else "".join(buffer))
             elif event is Key.ERASE:
                 rang = False
                 if buffer:
