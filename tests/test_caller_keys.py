@@ -168,3 +168,11 @@ async def test_a_command_longer_than_a_field_is_run_not_cut(guest: Caller) -> No
     assert "8" * 20 in answer  # the line was never cut while typed
     guest.type("\x15" + "132x50\r")  # ^U clears the refused line
     await guest.expect("132 x 50")
+
+
+async def test_backspaces_across_a_wrapped_line_at_the_menu_prompt(guest: Caller) -> None:
+    """Symptom 7: 60 B then 40 backspaces left 38 B on screen; 20 were received."""
+    guest.type("B" * 60 + "\x7f" * 40 + "\r")
+    await guest.expect("Commande inconnue : ")
+    received = await guest.expect(".")
+    assert received == "B" * 20 + "."

@@ -23,6 +23,10 @@ class Key(Enum):
     """^D"""
     KILL_LINE = "kill-line"
     """^U"""
+    KILL_END = "kill-end"
+    """^K: from the cursor to the end of the line."""
+    KILL_WORD = "kill-word"
+    """^W: the word before the cursor."""
     ESCAPE = "escape"
     UP = "up"
     DOWN = "down"
@@ -84,6 +88,16 @@ _CONTROLS = {
     "\x03": Key.INTERRUPT,
     "\x04": Key.EOF,
     "\x15": Key.KILL_LINE,
+    # Emacs keys, as in readline: ^A ^E home and end, ^B ^F left and right, ^P ^N
+    # the lines typed before, ^K and ^W cut.
+    "\x01": Key.HOME,
+    "\x05": Key.END,
+    "\x02": Key.LEFT,
+    "\x06": Key.RIGHT,
+    "\x10": Key.UP,
+    "\x0e": Key.DOWN,
+    "\x0b": Key.KILL_END,
+    "\x17": Key.KILL_WORD,
 }
 MAX_SEQUENCE = 32
 """Longest escape sequence kept; longer ones are dropped so garbage cannot grow a buffer."""

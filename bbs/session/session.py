@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bbs.accounts.model import GUEST, Caller
 from bbs.menus.strings import Strings
 from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
+from bbs.session.lineedit import LineEditor, width
 from bbs.session.link import Link
 from bbs.terminal.caps import Caps, Encoding, clamp_size
 from bbs.terminal.controls import Controls
@@ -46,6 +47,9 @@ class SessionSettings:
     """Events buffered before the board stops reading from the caller (back-pressure)."""
 
 
+HISTORY = 20
+"""Lines a session remembers for Up/Down at its prompts."""
+_CONTROL_SEQUENCE = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|\([0B])")
 _SCREEN_MEMORY = 64
 """Markup blocks kept since the last clear, to redraw the screen when the window changes."""
 _ESC_WAIT = 0.08
@@ -57,6 +61,8 @@ _KEY_TEXT = {
     Key.INTERRUPT: "\x03",
     Key.EOF: "\x04",
     Key.KILL_LINE: "\x15",
+    Key.KILL_END: "\x0b",
+    Key.KILL_WORD: "\x17",
     Key.ESCAPE: "\x1b",
     Key.UP: "\x1b[A",
     Key.DOWN: "\x1b[B",
@@ -237,6 +243,9 @@ class Session:
         """Whether the board echoes typed characters (the client agreed to WILL ECHO)."""
         self.interrupted = False
         """Whether the last line read was ended by ^C (it reads as "", like a bare Enter)."""
+        self.history: deque[str] = deque(maxlen=HISTORY)
+        """Lines typed at prompts (never a password), for Up and Down."""
+        self._after_notice: Callable[[], Awaitable[None]] | None = None
         self._parser = KeyParser()
         self._decoder = decoder(self.caps.wire_encoding)
         self._events: asyncio.Queue[Event | Hangup | _Wake] = asyncio.Queue(settings.input_queue)
@@ -615,6 +624,8 @@ class Session:
                 ):
                     self._warned = True
                     await self.send("\n{warn}" + self.text("board.idle_warning") + "{/}\n")
+                    if self._after_notice is not None:
+                        await self._after_notice()
                 continue
             if isinstance(item, _Wake):
                 if self._on_wake is not None:
@@ -670,10 +681,13 @@ class Session:
         instant: Callable[[str], bool] | None = None,
         secret: bool = False,
     ) -> str:
-        """A line typed by the caller, edited with backspace/DEL and ^U, ended with Enter.
+        """A line typed by the caller, ended with Enter.
 
-        `instant(ch)` makes a first character return at once (menu hotkeys). The prompt
-        is redrawn with the line so far after a window change.
+        Editing: Backspace, Delete, Left/Right (^B ^F), Home/End (^A ^E), ^U the line,
+        ^K to its end, ^W a word, Up/Down (^P ^N) the lines typed before in the session
+        (never a password), across wrapped rows; a plain-text terminal has Backspace, ^U
+        and ^W. `instant(ch)` makes a first character return at once (menu hotkeys). The
+        prompt and the line so far are drawn again after a window change or a message.
         """
         limit = self.settings.max_line
         field = min(max_len or limit, limit)
@@ -683,33 +697,60 @@ class Session:
         if prompt:
             await self.send(prompt, remember=False)
 
+        editor = self._editor(prompt, buffer, limit, secret)
+
         async def woken() -> None:
-            # Never in the middle of a line being typed: those wait for the next prompt.
-            if buffer or not self._notices:
+            if not self._notices:
                 return
-            await self.write_raw(encode(self.controls.erase_line(), self.caps))
+            if buffer and not self.controls.can_move:
+                return  # a plain-text line in progress cannot be drawn again: it waits
+            await self.write_raw(encode(editor.wipe(), self.caps), content=False)
             await self.deliver_notices()
-            if prompt:
-                await self.send(prompt, remember=False)
+            await self._edited(editor.redraw(0))
 
         outer, self._on_wake = self._on_wake, woken
+        outer_notice = self._after_notice
         try:
-            line = await self._read_line(prompt, buffer, limit, instant, secret, field)
+            line = await self._read_line(prompt, editor, instant, field)
         finally:
             self._on_wake = outer
+            self._after_notice = outer_notice
         self.acknowledge()
         return line
+
+    def _editor(self, prompt: str, buffer: list[str], limit: int, secret: bool) -> LineEditor:
+        """The line editor for a prompt: its last rendered line and width, the history."""
+        last = render(prompt, self.caps).rpartition("\n")[2].replace("\r", "") if prompt else ""
+        editor = LineEditor(
+            self.controls,
+            last,
+            width(_CONTROL_SEQUENCE.sub("", last)),
+            limit,
+            secret=secret,
+            history=() if secret else tuple(self.history),
+        )
+        editor.chars = buffer
+        return editor
+
+    async def _edited(self, out: str) -> None:
+        """What the line editor drew, when the board (not the terminal) echoes."""
+        if out and self.server_echo:
+            await self.write_raw(encode(out, self.caps), content=False)
 
     async def _read_line(
         self,
         prompt: str,
-        buffer: list[str],
-        limit: int,
+        editor: LineEditor,
         instant: Callable[[str], bool] | None,
-        secret: bool,
         field: int,
     ) -> str:
-        rang = False
+        buffer, limit, secret = editor.chars, editor.limit, editor.secret
+
+        async def after_notice() -> None:
+            # The cursor is at the start of a fresh row under the message.
+            await self._edited(editor.redraw(0))
+
+        self._after_notice = after_notice
         while True:
             event = await self.read_event()
             if isinstance(event, str):
@@ -720,18 +761,15 @@ class Session:
                     await self.send("\n", remember=False)
                     self.drop_queued_enter()
                     return event
-                if len(buffer) >= limit:
-                    # One bell for a line that is full, not one per key of a paste.
-                    if not rang:
-                        rang = True
-                        await self.write_raw(encode(self.controls.bell(), self.caps))
-                    continue
-                buffer.append(event)
-                await self.echo("*" if secret else event)
+                await self._edited(editor.key(event))
             elif event is Key.ENTER:
+                await self._edited(editor.key(Key.END))
                 await self.send("\n", remember=False)
+                line = editor.text
                 if len(buffer) <= field:
-                    return "".join(buffer)
+                    if line.strip() and not secret and line not in self.history:
+                        self.history.append(line)
+                    return line
                 # Refused, not cut: the caller is told the field's size and edits the line.
                 await self.send(
                     "{warn}" + self.text("board.field_too_long", max=field) + "{/}\n",
@@ -739,22 +777,14 @@ class Session:
                 )
                 if prompt:
                     await self.send(prompt, remember=False)
-                await self.echo("*" * len(buffer) if secret else "".join(buffer))
-            elif event is Key.ERASE:
-                rang = False
-                if buffer:
-                    buffer.pop()
-                    await self.echo(self.controls.backspace_erase())
-            elif event is Key.KILL_LINE:
-                if buffer:
-                    await self.echo(self.controls.backspace_erase() * len(buffer))
-                    buffer.clear()
+                await self.echo(editor.key(Key.END) or ("*" * len(buffer) if secret else line))
             elif event is Key.INTERRUPT:
                 await self.send("\n", remember=False)
                 self.interrupted = True
                 return ""
             elif event is Key.TOO_LONG:
                 buffer.clear()
+                editor.cursor = 0
                 await self.send(
                     "\n{warn}" + self.text("board.too_long", max=limit) + "{/}\n", remember=False
                 )
@@ -764,7 +794,10 @@ class Session:
                 await self.redraw()
                 if prompt:
                     await self.send(prompt, remember=False)
+                editor.resized(self.controls)
                 await self.echo("*" * len(buffer) if secret else "".join(buffer))
+            elif isinstance(event, Key):
+                await self._edited(editor.key(event))
 
     # ----------------------------------------------------------------- notices
 

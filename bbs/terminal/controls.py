@@ -77,3 +77,24 @@ class Controls:
     def backspace_erase(self) -> str:
         """Rub out the character left of the cursor (line editing)."""
         return "\b \b"
+
+    @property
+    def can_move(self) -> bool:
+        """Whether the cursor can be moved about (not on a plain-text terminal)."""
+        return self._escapes
+
+    def cursor_up(self, rows: int) -> str:
+        """Cursor `rows` rows up, same column; nothing for 0."""
+        return f"\x1b[{rows}A" if rows > 0 and self._escapes else ""
+
+    def cursor_down(self, rows: int) -> str:
+        """Cursor `rows` rows down, same column; nothing for 0."""
+        return f"\x1b[{rows}B" if rows > 0 and self._escapes else ""
+
+    def cursor_forward(self, columns: int) -> str:
+        """Cursor `columns` columns right; nothing for 0."""
+        return f"\x1b[{columns}C" if columns > 0 and self._escapes else ""
+
+    def erase_below(self) -> str:
+        """Blank from the cursor to the end of the screen."""
+        return "\x1b[J" if self._escapes else ""
