@@ -176,3 +176,24 @@ async def test_backspaces_across_a_wrapped_line_at_the_menu_prompt(guest: Caller
     await guest.expect("Commande inconnue : ")
     received = await guest.expect(".")
     assert received == "B" * 20 + "."
+
+
+async def screens(who: Caller, text: str) -> list[str]:
+    """What was printed between two keys, up to `text`, pressing Enter at each pause."""
+    out: list[str] = []
+    while True:
+        chunk = await who.expect_any(text, "-- Suite", "Appuyez sur Entree")
+        out.append(chunk)
+        if chunk.endswith(text):
+            return out
+        who.type("\r")
+
+
+@pytest.mark.parametrize("typed", ["2", "4", "5", "GO FAX"])
+async def test_nothing_scrolls_away_before_a_pause(guest: Caller, typed: str) -> None:
+    """Symptom 5: the pager ignored the menu drawn after a rubrique's text, so on 80x24
+    the title and whole countries scrolled away unread."""
+    guest.type(typed + "\r")
+    for screen in await screens(guest, "Votre choix ("):
+        shown = screen.rpartition(CLEAR)[2]
+        assert shown.count("\n") <= 23, f"{shown.count(chr(10))} lines between two keys"

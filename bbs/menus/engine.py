@@ -118,10 +118,13 @@ class Engine:
             parts += [text, ""]
         body = "\n".join(parts)
         if menu.show is not None:
-            await page(session, body, used=used)
+            read_on = await page(session, body, used=used)
             used = 0
-            await self.run_action(menu.show)
-            after = menu.after.get(lang, "") if menu.after else ""
+            # Q at the text's pager quits the whole screen, listing included: the items
+            # still come, as the prompt asks for them.
+            if read_on:
+                await self.run_action(menu.show)
+            after = menu.after.get(lang, "") if menu.after and read_on else ""
             body = "\n" + after + "\n" if after else ""
         if body:
             await page(session, body, used=used)

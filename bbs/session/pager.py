@@ -21,11 +21,15 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
     session.remember(markup)
     lines = render_lines(markup, session.caps)
     top = 0
+    # Lines printed since the caller last pressed a key are still to be read: they count
+    # against this page, so that nothing scrolls away unread.
+    used = max(used, session.rows_used)
     while True:
         per_page = max(session.caps.rows - 1 - used, 3)
         used = 0
         chunk = lines[top : top + per_page]
         await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
+        session.rows_used += len(chunk)
         top += len(chunk)
         if top >= len(lines):
             return True

@@ -269,6 +269,8 @@ class Session:
         self._raw: asyncio.Queue[bytes] | None = None
         self._write_lock = asyncio.Lock()
         self._deferring = False
+        self.rows_used = 0
+        """Rows the pager has filled since the caller last pressed a key (or a clear)."""
         self._written = 0
         """Writes of text so far; `_acknowledged` is how many the caller had seen when
         they last pressed a key."""
@@ -516,12 +518,14 @@ class Session:
     def acknowledge(self) -> None:
         """The caller has seen what is on the screen (they answered a prompt under it)."""
         self._acknowledged = self._written
+        self.rows_used = 0
 
     async def clear(self) -> None:
         """Clear the screen and forget what was on it; text the caller has not seen yet
         (written since their last key) stays until they press one."""
         if self.unread and not self.link.is_closing():
             await self.pause()
+        self.rows_used = 0
         self._screen.clear()
         await self.write_raw(encode(self.controls.clear(), self.caps), content=False)
 
