@@ -49,7 +49,7 @@ def assert_refused(folder: Path, path: Path, line: int, *words: str) -> None:
 
 
 def test_real_folder_loads(folder: Path) -> None:
-    menus = {p.stem for p in folder.glob("*.toml")} - {"go"}
+    menus = {p.stem for p in folder.glob("*.toml")} - {"go", "defaults"}
     assert {m.name for m in load_menus(folder, fake_commands())} == menus
 
 
@@ -61,7 +61,7 @@ def test_toml_syntax_error(folder: Path) -> None:
 
 def test_unknown_action_kind(folder: Path) -> None:
     path = folder / "fax.toml"
-    edit(path, 'action = "menu:index"', 'action = "jump:index"')
+    edit(path, 'action = "cmd:service:fax"', 'action = "jump:index"')
     assert_refused(folder, path, line_of(path, "jump:index"), "unknown action", "jump:index")
 
 
@@ -231,7 +231,7 @@ def test_second_item_line_is_found(folder: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(folder: Path) -> None:
-    edit(folder / "fax.toml", 'action = "menu:index"', 'action = "menu:nowhere"')
+    edit(folder / "fax.toml", 'action = "cmd:service:fax"', 'action = "menu:nowhere"')
     edit(folder / "web.toml", 'key = "N"', 'key = "NN"')
     edit(folder / "ftp.toml", 'show = "cmd:ftp_here"', 'show = "logoff"')
     error = refused(folder)
@@ -246,12 +246,28 @@ def test_no_root(folder: Path) -> None:
 
 
 def test_roles_must_be_known_role_names(folder: Path) -> None:
-    path = folder / "compte.toml"
+    path = folder / "defaults.toml"
     edit(path, 'key = "I"', 'key = "I"\nroles = ["sysop", "root"]')
     assert_refused(folder, path, line_of(path, '"root"]'), "roles", "sysop")
 
 
 def test_roles_must_be_a_non_empty_list(folder: Path) -> None:
-    path = folder / "compte.toml"
+    path = folder / "defaults.toml"
     edit(path, 'key = "I"', 'key = "I"\nroles = []')
     assert_refused(folder, path, line_of(path, "roles = []"), "non-empty list")
+
+
+def test_defaults_are_checked_like_any_item(folder: Path) -> None:
+    path = folder / "defaults.toml"
+    edit(path, 'action = "back"', 'action = "menu:nowhere"')
+    assert_refused(folder, path, line_of(path, "menu:nowhere"), "no menu 'nowhere'")
+
+
+def test_every_rubrique_gets_the_defaults_after_its_own_items(folder: Path) -> None:
+    menus = load_menus(folder, fake_commands())
+    for menu in menus.menus.values():
+        keys = [item.key for item in menu.items]
+        if menu.name == "index":
+            assert "R" not in keys
+        else:
+            assert keys[-3:] == ["I", "R", "G"], menu.name

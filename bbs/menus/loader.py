@@ -32,6 +32,8 @@ from bbs.menus.model import (
 from bbs.terminal.markup import MarkupError, parse
 
 GO_FILE = "go.toml"
+DEFAULTS_FILE = "defaults.toml"
+"""Items every menu but the root gets after its own (the I, R and G of the rubriques)."""
 """Extra GO words (`WORD = "action"`); not a menu."""
 ART_DIR = "art"
 ART_SUFFIXES = (".ans", ".txt")
@@ -137,9 +139,14 @@ class _Loader:
         self.words: dict[str, Action] = {}
         self.word_where: dict[str, str] = {}
         self.menu_refs: list[tuple[_Source, int, str]] = []
+        self.defaults: tuple[Item, ...] = ()
 
     def run(self) -> MenuSet:
-        files = sorted(p for p in self.folder.glob("*.toml") if p.name != GO_FILE)
+        special = {GO_FILE, DEFAULTS_FILE}
+        files = sorted(p for p in self.folder.glob("*.toml") if p.name not in special)
+        defaults = self.folder / DEFAULTS_FILE
+        if defaults.exists():
+            self.read_defaults(defaults)
         for path in files:
             self.read_menu(path)
         go_file = self.folder / GO_FILE
@@ -184,6 +191,9 @@ class _Loader:
             source, data.get("text"), "text", source.top("text"), allow_empty=True, markup=True
         )
         items = self.read_items(source, data.get("items"), root=name == ROOT)
+        if items is not None and name != ROOT:
+            own = {item.key.casefold() for item in items}
+            items += tuple(d for d in self.defaults if d.key.casefold() not in own)
         go = self.read_go_words(source, data.get("go"), ActionKind.MENU, name)
         art = self.read_art(source, data.get("art"))
         show = self.read_show(source, data.get("show"))
@@ -209,6 +219,17 @@ class _Loader:
             path=path,
             line=1,
         )
+
+    def read_defaults(self, path: Path) -> None:
+        """The items every menu but the root gets after its own."""
+        parsed = _toml(path, self.problems)
+        if parsed is None:
+            return
+        source, data = parsed
+        for key in sorted(set(data) - {"items"}):
+            self.problems.append(source.at(source.top(key), f"unknown key {key!r}"))
+        items = self.read_items(source, data.get("items"), root=False)
+        self.defaults = items or ()
 
     def localized(
         self,
