@@ -20,9 +20,9 @@ from bbs.menus.engine import Engine
 from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
-from bbs.services import after_sign_in, build_commands
+from bbs.services import after_sign_in, build_commands, build_verbs
 from bbs.services.account import sign_in
-from bbs.services.registry import Command
+from bbs.services.registry import Command, Verb
 from bbs.session.link import Link
 from bbs.session.probe import detect
 from bbs.session.session import Hangup, Session, SessionSettings
@@ -150,6 +150,8 @@ class Board:
     directory: Directory
     index: Index
     art: dict[str, Art]
+    verbs: dict[str, Verb]
+    """Commands valid at any prompt, by spelling (registered by the screens)."""
     db: AsyncEngine | None = None
     """The database, for what is not held in memory (the library); None in some tests."""
     sessions: set[Session] = field(default_factory=set)
@@ -177,6 +179,7 @@ class Board:
             directory=directory,
             index=build_index(directory),
             art=load_art(menus_dir / "art"),
+            verbs=build_verbs(),
             db=db,
         )
 

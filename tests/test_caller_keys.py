@@ -197,3 +197,21 @@ async def test_nothing_scrolls_away_before_a_pause(guest: Caller, typed: str) ->
     for screen in await screens(guest, "Votre choix ("):
         shown = screen.rpartition(CLEAR)[2]
         assert shown.count("\n") <= 23, f"{shown.count(chr(10))} lines between two keys"
+
+
+async def test_the_help_screen_lists_every_verb_from_the_table(guest: Caller) -> None:
+    """AIDE is made from the verb table: a verb the screens register shows up in it."""
+    guest.type("?\r")
+    shown = await through_pages(guest, "Appuyez sur Entree")
+    for usage in (
+        "GO mot",
+        "LANG fr|en|de",
+        "DL n",
+        "UL [Z",
+        "TAG n",
+        "CAP n",
+        "WHO",
+        "PAGE n",
+        "CHAT",
+    ):
+        assert usage in shown, usage

@@ -147,7 +147,10 @@ async def test_index_q_is_who_is_online(lines: Callable[..., Line]) -> None:
     alice = lines(1, caller(1, "Alice"))
     await alice.expect("Votre choix")
     alice.type("Q\r")
-    assert "Qui est en ligne" in await alice.expect("Votre choix")
+    # The list stays until a key: the menu is drawn after it.
+    assert "Qui est en ligne" in await alice.expect("Appuyez sur Entr")
+    alice.type("\r")
+    await alice.expect("Votre choix")
 
 
 async def test_a_page_reaches_the_right_node_at_once_and_harmless(
@@ -346,6 +349,9 @@ async def test_a_hostile_post_reaches_the_sysop_harmless(
         writer.inject(f"ligne un {HOSTILE}")
         writer.type("ligne deux\r.\r")
         await writer.expect("Message publie")
+        # The confirmation stays until a key; the listing is drawn after it.
+        await writer.expect("Appuyez sur Entree")
+        writer.type("\r")
         listing = await writer.expect("Sujet (numero)")
         assert "Titre" in listing
         sysop.raw()
@@ -362,6 +368,8 @@ async def test_a_hostile_post_reaches_the_sysop_harmless(
         # The sysop hides it: the thread is gone for the guest.
         sysop.type("M 1\r")
         await sysop.expect("Message masque")
+        await sysop.expect("Appuyez sur Entree")
+        sysop.type("\r")
         await sysop.expect("[masque]")
         guest.type("\r")
         guest.type("\r")

@@ -24,7 +24,6 @@ LANGS = ("fr", "en", "de")
 fold = normalize_word
 _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
 _HELP = {"HELP", "AIDE", "?", "HILFE"}
-_WHO = {"WHO", "QUI", "WER"}
 
 
 def _hotkey_test(menu: Menu, role: str) -> Callable[[str], bool]:
@@ -167,8 +166,8 @@ class Engine:
         return False
 
     async def global_command(self, text: str) -> bool | None:
-        """Run a command valid at any prompt (GO, HELP, LANG, DL, UL, WHO, PAGE, CHAT, BYE);
-        None if it is none.
+        """Run a command valid at any prompt: the engine's own (GO, HELP, LANG, BYE) and
+        those the screens registered (`Board.verbs`); None if it is none.
 
         Returns whether the current menu should be drawn again.
         """
@@ -182,40 +181,9 @@ class Engine:
             return False
         if word == "LANG":
             return await self.set_language(argument)
-        if word == "DL":
-            from bbs.services.transfers import download
-
-            await download(self.ctx, argument)
-            return False
-        if word == "UL":
-            from bbs.services.transfers import upload
-
-            await upload(self.ctx, argument)
-            return False
-        if word == "TAG":
-            from bbs.services.transfers import tag
-
-            await tag(self.ctx, argument)
-            return False
-        if word == "CAP":
-            from bbs.services.transfers import capture
-
-            await capture(self.ctx, argument)
-            return False
-        if word in _WHO and not argument:
-            from bbs.services.forums import who
-
-            await who(self.ctx, None)
-            return False
-        if word == "PAGE":
-            from bbs.services.forums import page_command
-
-            await page_command(self.ctx, argument)
-            return False
-        if word == "CHAT":
-            from bbs.services.forums import chat_command
-
-            await chat_command(self.ctx, argument)
+        registered = self.ctx.board.verbs.get(word)
+        if registered is not None and (registered.takes_argument or not argument):
+            await registered.run(self.ctx, argument)
             return False
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()

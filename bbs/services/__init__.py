@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bbs.directory.model import Directory
-from bbs.services.registry import Command
+from bbs.services.registry import Command, Verb
 
 if TYPE_CHECKING:
     from bbs.board import Board
@@ -38,6 +38,20 @@ def build_commands(directory: Directory) -> dict[str, Command]:
         help_cmds.COMMAND,
     ]
     return {c.name: c for c in commands}
+
+
+def build_verbs() -> dict[str, Verb]:
+    """Every command valid at any prompt, by each of its spellings."""
+    from bbs.services import forums
+    from bbs.services import transfers as transfer_cmds
+
+    table: dict[str, Verb] = {}
+    for verb in (*transfer_cmds.VERBS, *forums.VERBS):
+        for word in verb.words:
+            if word in table:
+                raise ValueError(f"the verb {word} is registered twice")
+            table[word] = verb
+    return table
 
 
 async def after_sign_in(session: Session, board: Board) -> None:

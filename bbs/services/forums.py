@@ -23,7 +23,7 @@ from bbs.forums.presence import (
 )
 from bbs.menus.model import one_of
 from bbs.numbers import parse_number
-from bbs.services.registry import Command, Context, unavailable
+from bbs.services.registry import Command, Context, Verb, unavailable
 from bbs.session import multiline
 from bbs.session.pager import page
 from bbs.session.session import Session
@@ -631,6 +631,16 @@ async def on_sign_in(session: Session, board: Board) -> None:
     except StoreError:
         log.exception("%s: could not record the sign-in", session.link.peer)
 
+
+async def _who_verb(ctx: Context, argument: str) -> None:
+    await who(ctx, None)
+
+
+VERBS = [
+    Verb(("WHO", "QUI", "WER"), _who_verb, "verb.who", takes_argument=False),
+    Verb(("PAGE",), page_command, "verb.page"),
+    Verb(("CHAT",), chat_command, "verb.chat"),
+]
 
 COMMANDS: list[Command] = [
     Command("forum", forum, "Forum Lotus (GO LOTUS, LOTGER, LOTFRA)", True, one_of(FORUM_CODES)),

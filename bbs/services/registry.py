@@ -43,6 +43,20 @@ class Context:
 
 
 Runner = Callable[[Context, str | None], Awaitable[None]]
+VerbRunner = Callable[[Context, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """A command valid at any prompt (DL, WHO, PAGE ...), registered by the module that
+    carries it out; `help_key` names its line of the help screen in `menus/strings`."""
+
+    words: tuple[str, ...]
+    """Its spellings, in capitals without accents ("WHO", "QUI", "WER")."""
+    run: VerbRunner
+    help_key: str
+    takes_argument: bool = True
+    """False: typed with anything after it, the words are not this command."""
 
 
 @dataclass(frozen=True, slots=True)

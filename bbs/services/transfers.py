@@ -11,7 +11,7 @@ from pathlib import Path
 from bbs.library import model
 from bbs.library.search import get_note, note_languages
 from bbs.numbers import human_size, parse_number
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command, Context, Verb
 from bbs.session.binary import binary_line
 from bbs.session.session import Session
 from bbs.store.db import StoreError, transaction
@@ -467,3 +467,9 @@ async def _run_receive(protocol: Protocol, line: Channel, door: _Skipping) -> No
 
 
 COMMANDS = [Command("upload", deposit, "Dépôt de fichiers pour les spécialistes")]
+VERBS = [
+    Verb(("DL",), download, "verb.dl"),
+    Verb(("UL",), upload, "verb.ul"),
+    Verb(("TAG",), tag, "verb.tag"),
+    Verb(("CAP",), capture, "verb.cap"),
+]
