@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from bbs.documents.text import to_markup
 from bbs.library import model
 from bbs.library.search import (
     NoteSummary,
@@ -17,7 +18,6 @@ from bbs.library.search import (
     notes_changed_since,
     notes_since,
     search_library,
-    to_markup,
 )
 from bbs.menus.strings import Strings
 from bbs.numbers import human_size, parse_number
