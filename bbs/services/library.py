@@ -41,11 +41,6 @@ async def _unavailable(session: Session) -> None:
     await session.pause()
 
 
-def _note_lang(session: Session) -> str | None:
-    """The note language to prefer: the caller's when notes exist in it."""
-    return session.lang if session.lang in model.NOTE_LANGS else None
-
-
 def _row(summary: NoteSummary, width: int) -> str:
     """One line of a list of notes: number, language, date, title (cut to the screen)."""
     room = max(width - 1 - len("  00000 fr 00/00/0000 "), 10)
