@@ -192,7 +192,7 @@ async def by_product(ctx: Context, arg: str | None) -> None:
     """Notes by product: pick a product, then a note."""
     session = ctx.session
     db = ctx.board.db
-    choices = [(p.code, p.names.get(session.lang)) for p in model.PRODUCTS]
+    choices = [(p.code, p.names.get(session.lang)) for p in model.products()]
 
     async def listing(code: str) -> list[NoteSummary]:
         assert db is not None
@@ -211,7 +211,7 @@ async def by_category(ctx: Context, arg: str | None) -> None:
     """Notes by category: pick a category, then a note."""
     session = ctx.session
     db = ctx.board.db
-    choices = [(c.code, c.names.get(session.lang)) for c in model.CATEGORIES]
+    choices = [(c.code, c.names.get(session.lang)) for c in model.categories()]
 
     async def listing(code: str) -> list[NoteSummary]:
         assert db is not None

@@ -21,7 +21,7 @@ from bbs.support.contracts import (
     remove_contact,
 )
 from bbs.support.entitlements import KINDS, days_left, is_current, today_utc
-from bbs.support.products import FAMILY_CODES, family_name
+from bbs.support.products import family_name
 from bbs.terminal.sanitize import clean
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     add = csub.add_parser("add", help="a new contract (one year from --start)")
     common(add)
     add.add_argument("--company", required=True, metavar="NAME", help="created if new")
-    add.add_argument("--family", choices=FAMILY_CODES, help="product family (wt: all)")
+    add.add_argument("--family", help="product family (data/catalogue.toml; wt: all)")
     add.add_argument("--kind", required=True, choices=KINDS)
     add.add_argument("--credits", type=_count, metavar="N", help="incident credits")
     add.add_argument("--start", type=_iso_date, metavar="YYYY-MM-DD", help="default today")
