@@ -283,13 +283,8 @@ async def notes_with_file(
     target: Target, name: str, *, public: bool | None = None
 ) -> list[NoteSummary]:
     """The notes that offer the file `name` for download, newest first."""
-    stmt = _filters(
-        select(*_SUMMARY_COLUMNS).where(_NOTE.c.file == name),
-        lang=None,
-        product=None,
-        category=None,
-        public=public,
-    )
+    where = _filters(lang=None, product=None, category=None, public=public)
+    stmt = select(*_SUMMARY_COLUMNS).where(_NOTE.c.file == name, *where)
     return await _summaries(target, stmt, None)
 
 
