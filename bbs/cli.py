@@ -163,6 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = _config(args)
+        if args.command != "db":
+            from bbs.catalogue import use_catalogue
+
+            # Products, families and categories, read like the directory's data files.
+            use_catalogue(getattr(args, "dir", None) or config.data_dir)
         if args.command == "serve":
             from bbs.board import serve
 

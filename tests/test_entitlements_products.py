@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from bbs.library.model import PRODUCT_CODES
+from bbs.catalogue import catalogue
+from bbs.library.model import products
 from bbs.support.products import (
-    FAMILIES,
-    FAMILY_CODES,
-    PRODUCT_FAMILY_CODES,
-    SUPPORT_PRODUCTS,
     covers,
+    family_codes,
     family_name,
     family_of,
+    product_family_codes,
     product_name,
+    support_products,
 )
+
+FAMILY_CODES = family_codes()
+PRODUCT_FAMILY_CODES = product_family_codes()
+SUPPORT_PRODUCTS = support_products()
+PRODUCT_CODES = {p.code for p in products()}
 
 
 def test_families_are_the_seeds_four_and_working_together() -> None:
     assert FAMILY_CODES == ("desktop", "ccmail", "notes", "devtools", "wt")
-    assert set(FAMILIES) == set(FAMILY_CODES)
-    for names in FAMILIES.values():
+    for names in (f.names for f in catalogue().families):
         assert names.fr and names.en and names.de
 
 

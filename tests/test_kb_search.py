@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bbs.documents.text import MARK_CLOSE, MARK_OPEN
 from bbs.kb.datafiles import read_kb
 from bbs.kb.search import search_base, search_kb
 from bbs.kb.store import CHECKSUM_KEY, get_article
-from bbs.library.search import MARK_CLOSE, MARK_OPEN
 from bbs.store.db import engine_scope, transaction
 from bbs.store.load import load_dir
 from bbs.store.snapshot import read_meta

@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from bbs.library.datafiles import LibraryError, read_library
-from bbs.library.model import (
-    CATEGORIES,
-    CATEGORY_CODES,
-    PRODUCT_CODES,
-    PRODUCTS,
-    Library,
-    category,
-    product,
-)
+from bbs.library.model import Library, categories, category, product, products
 
 # --- the sample library ------------------------------------------------------------
 
@@ -211,6 +203,9 @@ def test_an_empty_library_folder_is_an_empty_library(tmp_path: Path) -> None:
 
 
 def test_products_and_categories_have_three_names_each() -> None:
+    PRODUCTS, CATEGORIES = products(), categories()
+    PRODUCT_CODES = {p.code for p in PRODUCTS}
+    CATEGORY_CODES = {c.code for c in CATEGORIES}
     assert {
         *("123-dos", "123-win", "123-os2", "notes", "ccmail", "amipro"),
         *("freelance", "approach", "organizer", "smartsuite"),

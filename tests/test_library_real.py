@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from bbs.directory.text import fold
+from bbs.documents.text import unmark
 from bbs.library.datafiles import read_library
 from bbs.library.model import NOTE_LANGS, Library
-from bbs.library.search import get_note, search_notes, unmark
+from bbs.library.search import get_note, search_notes
 from bbs.store.load import load_dir
 from bbs.store.snapshot import read_library as read_stored
 from tests.test_library_store import check_index

@@ -19,27 +19,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bbs.documents.query import Term, fts5_query, parse_query, tsquery
+from bbs.documents.text import MARK_CLOSE, MARK_OPEN, search_text, snippet, to_markup, unmark
 from bbs.library.model import Library
 from bbs.library.search import (
-    MARK_CLOSE,
-    MARK_OPEN,
     Hit,
-    Term,
-    fts5_query,
     get_note,
     note_counts,
     note_languages,
     notes_by_category,
     notes_by_product,
     notes_since,
-    parse_query,
     search_library,
     search_notes,
-    search_text,
-    snippet,
-    to_markup,
-    tsquery,
-    unmark,
 )
 from bbs.store.db import make_engine
 from bbs.store.load import load_directory

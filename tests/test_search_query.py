@@ -1,4 +1,4 @@
-"""The search syntax (bbs.library.query): parsing, and what SQLite FTS5 makes of it.
+"""The search syntax (bbs.documents.query): parsing, and what SQLite FTS5 makes of it.
 
 Property tests: any text parses; the caller's form of a parsed query parses back to
 it; and FTS5 finds exactly the documents the pure-Python `Query.matches` says
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bbs.library.query import (
+from bbs.documents.query import (
     MAX_TERMS,
     Phrase,
     Query,
@@ -23,7 +23,7 @@ from bbs.library.query import (
     parse_query,
     tsquery,
 )
-from bbs.library.search import search_text
+from bbs.documents.text import search_text
 
 
 def test_the_syntax() -> None:

@@ -275,7 +275,7 @@ async def test_an_error_midway_leaves_the_database_as_it_was(
 ) -> None:
     await load(store_url, sample_directory())
     before = await dump(store_url)
-    real_insert = load_module._insert
+    real_insert = load_module.insert_rows
     calls = 0
 
     async def failing_insert(conn: AsyncConnection, table: Table, rows: Any) -> None:
@@ -286,7 +286,7 @@ async def test_an_error_midway_leaves_the_database_as_it_was(
             if calls == 2:
                 raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(load_module, "_insert", failing_insert)
+    monkeypatch.setattr(load_module, "insert_rows", failing_insert)
     with pytest.raises(RuntimeError, match="disk on fire"):
         await load(store_url, _changed_directory())
     assert calls == 2
@@ -299,7 +299,7 @@ async def test_a_constraint_violation_midway_leaves_the_database_as_it_was(
 ) -> None:
     await load(store_url, sample_directory())
     before = await dump(store_url)
-    real_delete = load_module._delete
+    real_delete = load_module.delete_ids
 
     async def delete_then_violate(conn: AsyncConnection, table: Table, ids: Any) -> None:
         await real_delete(conn, table, ids)
@@ -310,7 +310,7 @@ async def test_a_constraint_violation_midway_leaves_the_database_as_it_was(
                 {"code": "fax", "position": 9, "menu": "x", "sort_order": 9},
             )
 
-    monkeypatch.setattr(load_module, "_delete", delete_then_violate)
+    monkeypatch.setattr(load_module, "delete_ids", delete_then_violate)
     with pytest.raises(StoreError) as info:
         await load(store_url, _changed_directory())
     assert "\n" not in str(info.value)
@@ -327,7 +327,7 @@ async def test_a_reader_during_a_load_sees_the_old_directory(
     await load(store_url, old)
     writing = asyncio.Event()
     release = asyncio.Event()
-    real_delete = load_module._delete
+    real_delete = load_module.delete_ids
 
     async def paused_delete(conn: AsyncConnection, table: Table, ids: Any) -> None:
         # Every insert and update is done by the first delete: pause there.
@@ -336,7 +336,7 @@ async def test_a_reader_during_a_load_sees_the_old_directory(
             await release.wait()
         await real_delete(conn, table, ids)
 
-    monkeypatch.setattr(load_module, "_delete", paused_delete)
+    monkeypatch.setattr(load_module, "delete_ids", paused_delete)
     loader = asyncio.create_task(load_directory(store_url, new))
     try:
         await asyncio.wait_for(writing.wait(), WAIT)

@@ -44,7 +44,7 @@ class DataError(ValueError):
 
 
 @dataclass(slots=True)
-class _File:
+class DataFile:
     """One parsed TOML file, with what it takes to point at a line of it."""
 
     path: Path
@@ -53,7 +53,7 @@ class _File:
     _headers: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path) -> _File:
+    def read(cls, path: Path) -> DataFile:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -106,10 +106,10 @@ class _File:
 
 
 @dataclass(slots=True)
-class _Entry:
+class DataEntry:
     """One table of a file (a `[[listing]]` entry, or the file's top level), read with checks."""
 
-    file: _File
+    file: DataFile
     table: str | None
     index: int
     data: Mapping[str, Any]
@@ -181,16 +181,19 @@ class _Entry:
         return name
 
 
-def _entries(
-    file: _File, table: str, what: Callable[[int, Mapping[str, Any]], str]
-) -> list[_Entry]:
+def data_entries(
+    file: DataFile, table: str, what: Callable[[int, Mapping[str, Any]], str]
+) -> list[DataEntry]:
+    """The `[[table]]` entries of a file, each named in errors by `what`."""
     raw = file.data.get(table, [])
     if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
         raise file.error(f"{table!r} must be written as [[{table}]] tables", None, 0, table)
-    return [_Entry(file, table, i, e, what(i, e)) for i, e in enumerate(raw)]
+    return [DataEntry(file, table, i, e, what(i, e)) for i, e in enumerate(raw)]
 
 
-def _label(kind: str, key: str) -> Callable[[int, Mapping[str, Any]], str]:
+def entry_label(kind: str, key: str) -> Callable[[int, Mapping[str, Any]], str]:
+    """How errors name an entry: "service 'fax'" (by its `key`), else "service #3"."""
+
     def label(index: int, entry: Mapping[str, Any]) -> str:
         value = entry.get(key)
         return f"{kind} {value!r}" if isinstance(value, str) else f"{kind} #{index + 1}"
@@ -198,13 +201,14 @@ def _label(kind: str, key: str) -> Callable[[int, Mapping[str, Any]], str]:
     return label
 
 
-def _top(file: _File, allowed: Iterable[str], what: str) -> _Entry:
-    top = _Entry(file, None, 0, file.data, what)
+def top_level(file: DataFile, allowed: Iterable[str], what: str) -> DataEntry:
+    """A file's top level, refusing keys other than `allowed`."""
+    top = DataEntry(file, None, 0, file.data, what)
     top.only(allowed)
     return top
 
 
-def _hours(entry: _Entry, text: str | None, spans: Sequence[str] | None) -> Hours | None:
+def _hours(entry: DataEntry, text: str | None, spans: Sequence[str] | None) -> Hours | None:
     """Hours from printed text (parsed) or printed text plus explicit spans."""
     if spans is not None:
         if not text:
@@ -222,11 +226,11 @@ def _hours(entry: _Entry, text: str | None, spans: Sequence[str] | None) -> Hour
 
 
 def _read_services(path: Path) -> tuple[Service, ...]:
-    file = _File.read(path)
-    _top(file, ["service"], "services")
+    file = DataFile.read(path)
+    top_level(file, ["service"], "services")
     services: list[Service] = []
     seen_order: dict[int, str] = {}
-    for entry in _entries(file, "service", _label("service", "code")):
+    for entry in data_entries(file, "service", entry_label("service", "code")):
         entry.only(["code", "order", "menu", "names", "keywords"])
         code = entry.text("code")
         if not _SERVICE_CODE.fullmatch(code):
@@ -266,11 +270,11 @@ def _read_services(path: Path) -> tuple[Service, ...]:
 
 
 def _read_countries(path: Path) -> tuple[Country, ...]:
-    file = _File.read(path)
-    _top(file, ["country"], "countries")
+    file = DataFile.read(path)
+    top_level(file, ["country"], "countries")
     countries: dict[str, Country] = {}
     spelled: dict[tuple[str, ...], str] = {}
-    for entry in _entries(file, "country", _label("country", "code")):
+    for entry in data_entries(file, "country", entry_label("country", "code")):
         entry.only(["code", "iso", "tz", "names", "aliases"])
         code = entry.text("code")
         if not _COUNTRY_CODE.fullmatch(code):
@@ -297,7 +301,7 @@ def _read_countries(path: Path) -> tuple[Country, ...]:
     return tuple(countries[code] for code in sorted(countries))
 
 
-def _number(entry: _Entry, raw: object) -> Number:
+def _number(entry: DataEntry, raw: object) -> Number:
     if isinstance(raw, str):
         raw = {"text": raw}
     if not isinstance(raw, dict):
@@ -349,11 +353,11 @@ def _read_listings(
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise DataError(f"{folder}:0: no listing file (*.toml)")
-    tables: list[tuple[int, _File, _Entry]] = []
+    tables: list[tuple[int, DataFile, DataEntry]] = []
     orders: dict[int, Path] = {}
     for path in files:
-        file = _File.read(path)
-        top = _top(
+        file = DataFile.read(path)
+        top = top_level(
             file,
             ["order", "source", "service", "hours", "spans", "languages", "listing"],
             "listing file",
@@ -374,7 +378,7 @@ def _read_listings(
         default_spans = top.texts("spans", None) if "spans" in top.data else None
         default_languages = top.texts("languages")
         _hours(top, default_hours, default_spans)  # refuse bad defaults at their own line
-        entries = _entries(file, "listing", _label("listing", "country"))
+        entries = data_entries(file, "listing", entry_label("listing", "country"))
         if not entries:
             raise top.fail("no [[listing]] at all")
         for entry in entries:
@@ -425,10 +429,10 @@ def _read_listings(
 
 
 def _read_centres(path: Path, countries: Mapping[str, Country]) -> tuple[Centre, ...]:
-    file = _File.read(path)
-    _top(file, ["centre"], "centres")
+    file = DataFile.read(path)
+    top_level(file, ["centre"], "centres")
     centres: list[Centre] = []
-    for entry in _entries(file, "centre", _label("centre", "code")):
+    for entry in data_entries(file, "centre", entry_label("centre", "code")):
         entry.only(
             [
                 *("code", "city", "address", "phone", "hours", "spans", "tz"),
@@ -485,7 +489,7 @@ def _check_words(services: Sequence[Service], countries: Sequence[Country], path
     for service in services:
         for keyword in service.keywords:
             if words(keyword) in names:
-                file = _File.read(path)
+                file = DataFile.read(path)
                 index = [e.get("code") for e in file.data["service"]].index(service.code)
                 raise file.error(
                     f"service {service.code!r}: keyword {keyword!r} also names "

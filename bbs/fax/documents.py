@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bbs.fax.render import COLUMNS, CoverText, FaxDocument
 from bbs.kb.model import Article
 from bbs.kb.store import ARTICLE_TABLE, get_article
-from bbs.library.model import PRODUCTS, Note
+from bbs.library.model import Note, products
 from bbs.library.store import NOTE_TABLE, note_from_row
 from bbs.menus.strings import Strings
 from bbs.store.db import transaction
@@ -43,7 +43,7 @@ class Entry:
 
 
 def _product_order(code: str) -> int:
-    codes = [p.code for p in PRODUCTS]
+    codes = [p.code for p in products()]
     return codes.index(code) if code in codes else len(codes)
 
 

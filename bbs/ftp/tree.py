@@ -114,7 +114,7 @@ async def build_tree(db: AsyncEngine, files_dir: Path, strings: Strings) -> Tree
         "One folder per product: the technical notes (NNNNN-ll.txt) and their files.",
         "",
     ]
-    for product in model.PRODUCTS:
+    for product in model.products():
         mine = [n for n in notes if n.product == product.code]
         if not mine:
             continue

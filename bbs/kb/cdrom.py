@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bbs.documents.text import dos_text
 from bbs.kb import model
 from bbs.kb.store import all_articles, stored_checksum
 from bbs.library.model import Note
 from bbs.library.search import Target
 from bbs.library.store import library_from
-from bbs.services.transfers import note_text
+from bbs.library.text import note_text
 from bbs.store.db import engine_scope, transaction
 from bbs.support.products import product_name
 from bbs.terminal.caps import Encoding
@@ -70,10 +71,8 @@ def article_text(article: model.Article) -> bytes:
         f"Lotus Knowledge - {article.reference} ({article.lang.upper()})",
         article.title,
         f"{product} - {kind} - {article.date:%d/%m/%Y}",
-        "",
     ]
-    text = "\r\n".join([*header, *article.body.splitlines()]) + "\r\n"
-    return encode_as(text, Encoding.CP437)
+    return dos_text(header, article.body)
 
 
 def _entry_article(article: model.Article) -> str:

@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 
 from bbs.directory.text import fold
-from bbs.kb.model import ARTICLE_LANGS, KIND_CODES, KINDS, Article, KnowledgeBase
+from bbs.kb.model import ARTICLE_LANGS, Article, KnowledgeBase, kinds
 from bbs.library.datafiles import LibraryError, columns
 from bbs.library.datafiles import _lines as library_lines
-from bbs.support.products import SUPPORT_PRODUCTS
+from bbs.support.products import support_products
 
 KB_DIR = "kb"
 """The articles' folder, inside the data folder."""
@@ -98,11 +98,13 @@ def read_article(path: Path) -> Article:
     if lang not in ARTICLE_LANGS:
         raise bad("Langue", f"must be one of {', '.join(ARTICLE_LANGS)}")
     product = values["Produit"][0]
-    if product not in SUPPORT_PRODUCTS:
-        raise bad("Produit", f"must be one of {', '.join(SUPPORT_PRODUCTS)}")
+    known_products = support_products()
+    if product not in known_products:
+        raise bad("Produit", f"must be one of {', '.join(known_products)}")
     kind = values["Type"][0]
-    if kind not in KIND_CODES:
-        raise bad("Type", f"must be one of {', '.join(k.code for k in KINDS)}")
+    known_kinds = [k.code for k in kinds()]
+    if kind not in known_kinds:
+        raise bad("Type", f"must be one of {', '.join(known_kinds)}")
     try:
         published = date.fromisoformat(values["Date"][0])
     except ValueError:

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bbs.directory.model import Names
+from bbs.catalogue import catalogue
+from bbs.catalogue.model import Kind
 
 ARTICLE_LANGS: tuple[str, ...] = ("fr", "en")
 """The languages an article is written in."""
@@ -17,34 +18,14 @@ PREFIX = "KB-"
 _REFERENCE = re.compile(r"(?:KB)?[-\s]*(\d{4})", re.IGNORECASE | re.ASCII)
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
-    """A kind of article, as the seed lists what the base holds."""
-
-    code: str
-    names: Names
-
-
-KINDS: tuple[Kind, ...] = (
-    Kind(
-        "script",
-        Names("Scripts de dépannage", "Troubleshooting scripts", "Skripts zur Fehlerbehebung"),
-    ),
-    Kind("mise_a_jour", Names("Mises à jour", "Updates", "Updates")),
-    Kind(
-        "reponse", Names("Questions et réponses", "Questions and answers", "Fragen und Antworten")
-    ),
-    Kind("modele", Names("Modèles", "Templates", "Vorlagen")),
-)
-"""The kinds, in menu order."""
-
-KIND_CODES: frozenset[str] = frozenset(k.code for k in KINDS)
-_KINDS = {k.code: k for k in KINDS}
+def kinds() -> tuple[Kind, ...]:
+    """The kinds of article, in menu order (`data/catalogue.toml`)."""
+    return catalogue().kinds
 
 
 def kind(code: str) -> Kind:
     """The kind of a code; KeyError for an unknown code."""
-    return _KINDS[code]
+    return catalogue().kind(code)
 
 
 def parse_reference(text: str) -> int | None:

@@ -1,35 +1,26 @@
 """Searching the Lotus Knowledge base: its own articles and every library note.
 
-The base is the library's search turned on more material: the same folded words,
-the same query syntax (`bbs.library.query`: every word required, "phrases",
-``-mot``, ``OU``/``OR``, ``mot*``, accents and case ignored) and the same snippets,
-all from `bbs.library`. Articles are matched through migration 0006's index (FTS5
-`kb_fts` on SQLite, the GIN index `ix_kb_article_search` on PostgreSQL); library
-notes, public or Knowledge-base-only, through the library's own `search_notes`.
-The two lists are merged by relevance, newer first on ties.
+The base searches two collections of the document store (`bbs.documents`) with the
+same folded words, query syntax (every word required, "phrases", ``-mot``,
+``OU``/``OR``, ``mot*``, accents and case ignored) and snippets: its articles
+(FTS5 `kb_fts` on SQLite, the GIN index `ix_kb_article_search` on PostgreSQL) and
+the library's notes, public or Knowledge-base-only (`search_library`). The two
+lists are merged by relevance, newer first on ties.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import RowMapping, func, literal_column, select
-
+from bbs.documents.query import parse_query
+from bbs.documents.store import search_documents
+from bbs.documents.text import SNIPPET_WIDTH, row_snippet
 from bbs.kb.model import PREFIX
-from bbs.kb.store import ARTICLE_TABLE
-from bbs.library.query import parse_query
-from bbs.library.search import (
-    SNIPPET_WIDTH,
-    Target,
-    full_text,
-    row_snippet,
-    search_library,
-)
-from bbs.store.db import engine_scope, is_sqlite, transaction
-from bbs.store.schema import KB_INDEX_TABLE
+from bbs.kb.store import ARTICLE_TABLE, ARTICLES
+from bbs.library.search import Target, search_library
+from bbs.store.db import engine_scope, transaction
 
 Source = Literal["kb", "library"]
 
@@ -101,19 +92,7 @@ async def search_kb(
     wanted = offset + max(limit, 0)
     async with engine_scope(target) as engine:
         async with transaction(engine, write=False) as conn:
-            source, match, rank = full_text(is_sqlite(conn), query, KB_INDEX_TABLE, _ART)
-            counting = select(func.count()).select_from(source).where(match)
-            total = int((await conn.execute(counting)).scalar_one())
-            stmt = (
-                select(*_COLUMNS, rank.label("relevance"))
-                .select_from(source)
-                .where(match)
-                .order_by(literal_column("relevance").desc(), _ART.c.date.desc(), _ART.c.number)
-                .limit(wanted)
-            )
-            rows: Sequence[RowMapping] = []
-            if wanted:
-                rows = (await conn.execute(stmt)).mappings().all()
+            total, rows = await search_documents(conn, ARTICLES, query, _COLUMNS, limit=wanted)
         notes = await search_library(engine, text, limit=wanted, snippet_width=snippet_width)
     terms = query.terms
     hits = [

@@ -19,15 +19,13 @@ from pathlib import Path
 
 from bbs.directory.text import fold
 from bbs.library.model import (
-    CATEGORIES,
-    CATEGORY_CODES,
     NOTE_LANGS,
-    PRODUCT_CODES,
-    PRODUCTS,
     Library,
     LibraryFile,
     Note,
+    categories,
     category,
+    products,
 )
 
 LIBRARY_DIR = "library"
@@ -165,15 +163,13 @@ def _read_note(path: Path, files_dir: Path) -> tuple[Note, dict[str, _Value]]:
         raise reader.fail(
             header["Langue"].line, f"Langue: {lang} does not match the file name {path.name}"
         )
+    product_codes = [p.code for p in products()]
     product = reader.check(
-        "Produit",
-        lambda v: v in PRODUCT_CODES,
-        f"must be one of {', '.join(p.code for p in PRODUCTS)}",
+        "Produit", lambda v: v in product_codes, f"must be one of {', '.join(product_codes)}"
     )
+    category_codes = [c.code for c in categories()]
     kind = reader.check(
-        "Categorie",
-        lambda v: v in CATEGORY_CODES,
-        f"must be one of {', '.join(c.code for c in CATEGORIES)}",
+        "Categorie", lambda v: v in category_codes, f"must be one of {', '.join(category_codes)}"
     )
     title = header["Titre"].text
     published = _date(reader)

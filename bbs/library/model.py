@@ -1,110 +1,35 @@
-"""Typed, immutable records of the technical-notes library, and its product and category codes."""
+"""Typed, immutable records of the technical-notes library; its products and categories."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from bbs.directory.model import Names
+from bbs.catalogue import catalogue
+from bbs.catalogue.model import Category, Product
 
 NOTE_LANGS: tuple[str, ...] = ("fr", "en")
 """The languages a note is written in (the board itself also speaks German)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Product:
-    """A Lotus product the library has notes about."""
-
-    code: str
-    names: Names
+def products() -> tuple[Product, ...]:
+    """The products the library has notes about, in menu order (`data/catalogue.toml`)."""
+    return catalogue().library_products
 
 
-@dataclass(frozen=True, slots=True)
-class Category:
-    """A kind of note, as the fax-on-demand catalogue groups them.
-
-    `needs_file`: every note of the category comes with a downloadable file
-    (drivers, demos, templates).
-    """
-
-    code: str
-    names: Names
-    needs_file: bool = False
-
-
-PRODUCTS: tuple[Product, ...] = (
-    Product("123-dos", Names("1-2-3 pour DOS", "1-2-3 for DOS", "1-2-3 für DOS")),
-    Product("123-win", Names("1-2-3 pour Windows", "1-2-3 for Windows", "1-2-3 für Windows")),
-    Product("123-os2", Names("1-2-3 pour OS/2", "1-2-3 for OS/2", "1-2-3 für OS/2")),
-    Product("notes", Names("Lotus Notes", "Lotus Notes", "Lotus Notes")),
-    Product("ccmail", Names("cc:Mail", "cc:Mail", "cc:Mail")),
-    Product("amipro", Names("Ami Pro", "Ami Pro", "Ami Pro")),
-    Product("freelance", Names("Freelance Graphics", "Freelance Graphics", "Freelance Graphics")),
-    Product("approach", Names("Approach", "Approach", "Approach")),
-    Product("organizer", Names("Organizer", "Organizer", "Organizer")),
-    Product("smartsuite", Names("SmartSuite", "SmartSuite", "SmartSuite")),
-)
-"""The products, in menu order."""
-
-CATEGORIES: tuple[Category, ...] = (
-    Category(
-        "faq",
-        Names(
-            "Questions les plus fréquentes",
-            "Frequently asked questions",
-            "Häufig gestellte Fragen",
-        ),
-    ),
-    Category(
-        "bulletin",
-        Names(
-            "Bulletins d'informations techniques",
-            "Technical information bulletins",
-            "Technische Informationsbulletins",
-        ),
-    ),
-    Category(
-        "maj",
-        Names(
-            "Informations sur les mises à jour",
-            "Upgrade information",
-            "Informationen zu Updates",
-        ),
-    ),
-    Category(
-        "produit",
-        Names(
-            "Description et caractéristiques",
-            "Product descriptions and features",
-            "Produktbeschreibungen und Merkmale",
-        ),
-    ),
-    Category("livre-blanc", Names("Livres blancs", "White papers", "White Papers")),
-    Category("pilote", Names("Programmes pilotes", "Drivers", "Treiber"), needs_file=True),
-    Category(
-        "demo",
-        Names("Logiciels de démonstration", "Demonstration software", "Demoversionen"),
-        needs_file=True,
-    ),
-    Category("modele", Names("Modèles", "Templates", "Vorlagen"), needs_file=True),
-)
-"""The categories, in menu order (the seed's order)."""
-
-PRODUCT_CODES: frozenset[str] = frozenset(p.code for p in PRODUCTS)
-CATEGORY_CODES: frozenset[str] = frozenset(c.code for c in CATEGORIES)
-
-_PRODUCTS = {p.code: p for p in PRODUCTS}
-_CATEGORIES = {c.code: c for c in CATEGORIES}
+def categories() -> tuple[Category, ...]:
+    """The categories of notes, in menu order (`data/catalogue.toml`)."""
+    return catalogue().categories
 
 
 def product(code: str) -> Product:
     """The product of a code; KeyError for an unknown code."""
-    return _PRODUCTS[code]
+    return catalogue().product(code)
 
 
 def category(code: str) -> Category:
     """The category of a code; KeyError for an unknown code."""
-    return _CATEGORIES[code]
+    return catalogue().category(code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from bbs.services.registry import Command, Context
 from bbs.session.session import Hangup
 from bbs.store.db import StoreError, transaction
 from bbs.support.entitlements import FREE_SUPPORT_DAYS
-from bbs.support.products import SUPPORT_PRODUCTS, family_of, product_name
+from bbs.support.products import family_of, product_name, support_products
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import is_clean, user_markup
 
@@ -289,7 +289,7 @@ def parse_date(text: str) -> date | None:
 
 async def licence_form(session: Session, board: Board, db: AsyncEngine, account_id: int) -> bool:
     """Ask for a product, licence number and purchase date and register them; whether done."""
-    products = list(SUPPORT_PRODUCTS)
+    products = list(support_products())
     lines = ["", "{title}" + escape(session.text("acct.licence_title"))]
     lines += [
         f"  {{k}}{n:2d}{{/}} " + escape(product_name(code, session.lang))
@@ -304,7 +304,7 @@ async def licence_form(session: Session, board: Board, db: AsyncEngine, account_
         choice = parse_number(answer)
         if choice is not None and 1 <= choice <= len(products):
             return products[choice - 1]
-        if answer.lower() in SUPPORT_PRODUCTS:
+        if answer.lower() in support_products():
             return answer.lower()
         return Bad(session.text("acct.product_bad"))
 

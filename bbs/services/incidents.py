@@ -27,7 +27,7 @@ from bbs.support.entitlements import (
     is_named_contact,
     today_utc,
 )
-from bbs.support.products import PRODUCT_FAMILY_CODES, family_name, product_name
+from bbs.support.products import family_name, product_family_codes, product_name
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import clean, user_markup
 
@@ -435,7 +435,7 @@ async def specialist_queue(ctx: Context, arg: str | None) -> None:
     if db is None:
         await _unavailable(session)
         return
-    families = list(PRODUCT_FAMILY_CODES)
+    families = list(product_family_codes())
     chosen = await _choose(
         session, "inc.choose_family", [family_name(f, session.lang) for f in families]
     )

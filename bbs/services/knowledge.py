@@ -12,12 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bbs.documents.text import to_markup
 from bbs.kb import model
 from bbs.kb.access import STAFF_ACCESS, access_until, today
 from bbs.kb.cdrom import current_edition
 from bbs.kb.search import KbResults, search_kb
 from bbs.kb.store import get_article
-from bbs.library.search import get_note, note_languages, to_markup
+from bbs.library.search import get_note, note_languages
 from bbs.numbers import human_size, parse_number
 from bbs.services.library import NEXT_KEYS, note_markup
 from bbs.services.registry import Command, Context

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from bbs.documents.text import to_markup
 from bbs.library import model
 from bbs.library.search import (
     NoteSummary,
@@ -17,7 +18,6 @@ from bbs.library.search import (
     notes_changed_since,
     notes_since,
     search_library,
-    to_markup,
 )
 from bbs.menus.strings import Strings
 from bbs.numbers import human_size, parse_number
@@ -39,11 +39,6 @@ NEWEST = 15
 async def _unavailable(session: Session) -> None:
     await session.send("{err}" + escape(session.text("board.db_unavailable")) + "{/}\n")
     await session.pause()
-
-
-def _note_lang(session: Session) -> str | None:
-    """The note language to prefer: the caller's when notes exist in it."""
-    return session.lang if session.lang in model.NOTE_LANGS else None
 
 
 def _row(summary: NoteSummary, width: int) -> str:
@@ -197,7 +192,7 @@ async def by_product(ctx: Context, arg: str | None) -> None:
     """Notes by product: pick a product, then a note."""
     session = ctx.session
     db = ctx.board.db
-    choices = [(p.code, p.names.get(session.lang)) for p in model.PRODUCTS]
+    choices = [(p.code, p.names.get(session.lang)) for p in model.products()]
 
     async def listing(code: str) -> list[NoteSummary]:
         assert db is not None
@@ -216,7 +211,7 @@ async def by_category(ctx: Context, arg: str | None) -> None:
     """Notes by category: pick a category, then a note."""
     session = ctx.session
     db = ctx.board.db
-    choices = [(c.code, c.names.get(session.lang)) for c in model.CATEGORIES]
+    choices = [(c.code, c.names.get(session.lang)) for c in model.categories()]
 
     async def listing(code: str) -> list[NoteSummary]:
         assert db is not None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bbs.library import model
 from bbs.library.search import get_note, note_languages
+from bbs.library.text import note_text
 from bbs.numbers import human_size, parse_number
 from bbs.services.registry import Command, Context, Verb
 from bbs.session.binary import binary_line
@@ -17,8 +18,6 @@ from bbs.session.session import Session
 from bbs.store.db import StoreError, transaction
 from bbs.store.usage import add_usage, owner_of, usage_on
 from bbs.support.entitlements import today_utc
-from bbs.terminal.caps import Encoding
-from bbs.terminal.encoding import encode_as
 from bbs.terminal.markup import escape
 from bbs.transfer.channel import Cancelled, Channel, OutFile, Sink, TransferError
 from bbs.transfer.uploads import Upload, UploadArea, UploadError, sanitize_name
@@ -47,18 +46,6 @@ PROTOCOLS: dict[str, Protocol] = {
     )
 }
 DEFAULT_PROTOCOL = "Z"
-
-
-def note_text(note: model.Note) -> bytes:
-    """A note as a DOS text file of the period: CP437, CR LF line ends."""
-    header = [
-        f"Lotus - Document {note.document} ({note.lang.upper()})",
-        note.title,
-        f"{model.product(note.product).names.get(note.lang)} - {note.date:%d/%m/%Y}",
-        "",
-    ]
-    text = "\r\n".join([*header, *note.body.splitlines()]) + "\r\n"
-    return encode_as(text, Encoding.CP437)
 
 
 def estimate(size: int, baud: int) -> float | None:

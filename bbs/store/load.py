@@ -9,42 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bbs.directory.model import Directory
 from bbs.kb.model import KnowledgeBase
+from bbs.kb.store import record_checksum, sync_kb
 from bbs.library.model import Library
+from bbs.library.store import sync_library
 from bbs.store.db import engine_scope, transaction
 from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, TableSpec, keyed_rows, logical_row
 from bbs.store.migrate import check_schema
 from bbs.store.schema import MetaRow
+from bbs.store.sync import TableChanges as TableChanges
+from bbs.store.sync import delete_ids, differs, insert_rows, update_rows
 
 CHECKSUM_KEY = "directory.checksum"
 LOADED_AT_KEY = "directory.loaded_at"
-
-_CHUNK = 500
-"""Rows per DELETE ... IN (...): well under every backend's bound-parameter limit."""
-
-
-@dataclass(frozen=True, slots=True)
-class TableChanges:
-    """What a load did to one table."""
-
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-
-    @property
-    def changed(self) -> bool:
-        """Whether any row was written."""
-        return bool(self.inserted or self.updated or self.deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +76,6 @@ class LoadReport:
         )
 
 
-def directory_checksum(directory: Directory) -> str:
-    """A SHA-256 of the directory's content, as stored in `meta`."""
-    return _checksum(keyed_rows(directory))
-
-
 def _checksum(rows: Mapping[str, Mapping[Key, Row]]) -> str:
     canonical = [[spec.name, list(rows[spec.name].values())] for spec in DIRECTORY_TABLES]
     blob = json.dumps(canonical, default=str, ensure_ascii=False, separators=(",", ":"))
@@ -122,22 +104,12 @@ async def load_directory(
         tables = await _sync_tables(conn, desired)
         changed = any(t.changed for t in tables.values())
         if library is not None:
-            from bbs.library.store import sync_library
-
             tables.update(await sync_library(conn, library))
         if kb is not None:
-            from bbs.kb.store import sync_kb
-
             tables.update(await sync_kb(conn, kb))
         tables["meta"] = await _sync_meta(conn, checksum, force=changed)
         if library is not None or kb is not None:
-            from bbs.kb.store import record_checksum
-
-            kb_meta = await record_checksum(conn)
-            meta = tables["meta"]
-            tables["meta"] = TableChanges(
-                meta.inserted + kb_meta.inserted, meta.updated + kb_meta.updated, meta.deleted
-            )
+            tables["meta"] += await record_checksum(conn)
     return LoadReport(tables=tables, checksum=checksum)
 
 
@@ -181,11 +153,11 @@ async def _sync_tables(
         changed = [
             {"_id": stored[key][0], **_physical(spec, row, ids)}
             for key, row in wanted.items()
-            if key in stored and _differs(row, stored[key][1])
+            if key in stored and differs(row, stored[key][1])
         ]
         gone = [row_id for key, (row_id, _) in stored.items() if key not in wanted]
-        await _update(conn, table, changed)
-        await _insert(conn, table, new)
+        await update_rows(conn, table, changed)
+        await insert_rows(conn, table, new)
         deletions.append((table, gone))
         report[spec.name] = TableChanges(len(new), len(changed), len(gone))
 
@@ -195,7 +167,7 @@ async def _sync_tables(
                 ids[spec.name].setdefault(spec.key_of(logical_row(spec, raw, keys)), raw["id"])
         keys[spec.name] = {row_id: key for key, row_id in ids[spec.name].items()}
     for table, gone in reversed(deletions):
-        await _delete(conn, table, gone)
+        await delete_ids(conn, table, gone)
     return report
 
 
@@ -205,29 +177,6 @@ def _physical(spec: TableSpec, row: Row, ids: Mapping[str, Mapping[Key, int]]) -
         if out[column] is not None:
             out[column] = ids[parent][out[column]]
     return out
-
-
-def _differs(wanted: Row, stored: Row) -> bool:
-    # Only the columns the directory maps: a column a later migration adds for
-    # another feature must not make every load rewrite every row.
-    return any(stored.get(column) != value for column, value in wanted.items())
-
-
-async def _insert(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
-    if rows:
-        await conn.execute(insert(table), list(rows))
-
-
-async def _update(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
-    if rows:
-        await conn.execute(update(table).where(table.c.id == bindparam("_id")), list(rows))
-
-
-async def _delete(conn: AsyncConnection, table: Table, ids: Iterable[int]) -> None:
-    pending = sorted(ids)
-    for start in range(0, len(pending), _CHUNK):
-        chunk = pending[start : start + _CHUNK]
-        await conn.execute(delete(table).where(table.c.id.in_(chunk)))
 
 
 async def _sync_meta(conn: AsyncConnection, checksum: str, *, force: bool) -> TableChanges:

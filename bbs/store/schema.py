@@ -339,7 +339,7 @@ class LibraryNoteRow(Base):
 
     `keywords` holds the keywords joined with ", " (a keyword has no comma). The
     `search_*` columns are the title, keywords and body folded for search (lower
-    case, no accents, words separated by single spaces: `bbs.library.search.
+    case, no accents, words separated by single spaces: `bbs.documents.text.
     search_text`); the loader fills them. Full-text indexes over them live outside
     the models, made by migration 0002: on SQLite the FTS5 table `library_fts`
     (external content, kept in sync by triggers on this table), on PostgreSQL the
@@ -617,7 +617,7 @@ class KbArticleRow(Base):
     `data/kb/` by `bbs load`.
 
     Like `library_note`: `keywords` joined with ", ", and the folded `search_*`
-    columns (`bbs.library.search.search_text`) that migration 0006 indexes outside
+    columns (`bbs.documents.text.search_text`) that migration 0006 indexes outside
     the models: on SQLite the FTS5 table `kb_fts` (external content, kept in step by
     triggers on this table), on PostgreSQL the GIN index `ix_kb_article_search`.
     """

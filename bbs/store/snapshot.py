@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bbs.directory.model import Directory
 from bbs.library.model import Library
+from bbs.library.store import library_from
 from bbs.store.db import engine_scope, transaction
 from bbs.store.mapping import DIRECTORY_TABLES, Key, Row, directory_from_rows, logical_row
 from bbs.store.migrate import check_schema
@@ -43,8 +44,6 @@ async def read_directory(target: str | URL | AsyncEngine) -> Directory:
 async def read_library(target: str | URL | AsyncEngine) -> Library:
     """The stored technical-notes library: notes by number then language, files by
     name; one read transaction. Raises StoreError like `read_directory`."""
-    from bbs.library.store import library_from
-
     async with engine_scope(target) as engine, transaction(engine, write=False) as conn:
         await check_schema(conn)
         return await library_from(conn)

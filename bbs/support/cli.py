@@ -4,7 +4,7 @@ add incident credits; `bbs company member ...`: who belongs to a company."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from bbs.support.contracts import (
     remove_contact,
 )
 from bbs.support.entitlements import KINDS, days_left, is_current, today_utc
-from bbs.support.products import FAMILY_CODES, family_name
+from bbs.support.products import family_codes, family_name
 from bbs.terminal.sanitize import clean
 
 if TYPE_CHECKING:
@@ -52,6 +52,17 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
     return value
+
+
+class _Families:
+    """The families argparse offers, read from the catalogue when a command is parsed
+    rather than when this module is imported."""
+
+    def __contains__(self, value: object) -> bool:
+        return value in family_codes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(family_codes())
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -86,7 +97,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     add = csub.add_parser("add", help="a new contract (one year from --start)")
     common(add)
     add.add_argument("--company", required=True, metavar="NAME", help="created if new")
-    add.add_argument("--family", choices=FAMILY_CODES, help="product family (wt: all)")
+    add.add_argument("--family", choices=_Families(), help="product family (wt: all)")
     add.add_argument("--kind", required=True, choices=KINDS)
     add.add_argument("--credits", type=_count, metavar="N", help="incident credits")
     add.add_argument("--start", type=_iso_date, metavar="YYYY-MM-DD", help="default today")

@@ -32,7 +32,7 @@ from bbs.support.entitlements import (
     is_current,
     kb_access,
 )
-from bbs.support.products import FAMILY_CODES, WORKING_TOGETHER
+from bbs.support.products import covering_all, family_codes
 
 CONTRACT: Table = ContractRow.__table__  # type: ignore[assignment]
 CONTACT: Table = ContractContactRow.__table__  # type: ignore[assignment]
@@ -164,8 +164,9 @@ def check_terms(kind: str, family: str | None, credits: int | None) -> tuple[str
     programmes do not offer."""
     if kind not in KINDS:
         raise ContractError(f"unknown contract kind {kind!r}: one of {', '.join(KINDS)}")
-    if family is not None and family not in FAMILY_CODES:
-        raise ContractError(f"unknown product family {family!r}: one of {', '.join(FAMILY_CODES)}")
+    families = family_codes()
+    if family is not None and family not in families:
+        raise ContractError(f"unknown product family {family!r}: one of {', '.join(families)}")
     if credits is not None and not 0 <= credits <= MAX_CREDITS:
         raise ContractError(f"credits must be between 0 and {MAX_CREDITS}")
     if kind in PREMIUM_KINDS:
@@ -182,11 +183,11 @@ def check_terms(kind: str, family: str | None, credits: int | None) -> tuple[str
         if family not in (None, INCIDENT_FAMILY):
             raise ContractError("the per-incident programme covers the desktop products only")
         return INCIDENT_FAMILY, 1 if credits is None else credits
-    if family not in (None, WORKING_TOGETHER):
+    if family not in (None, covering_all()):
         raise ContractError("a Knowledge base subscription covers every product: no --family")
     if credits is not None:
         raise ContractError("a Knowledge base subscription opens no incidents: no --credits")
-    return WORKING_TOGETHER, None
+    return covering_all(), None
 
 
 async def create_contract(

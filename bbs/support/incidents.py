@@ -38,7 +38,7 @@ from bbs.store.schema import (
     IncidentRow,
 )
 from bbs.support.entitlements import CLOSE_REASONS, Right, incident_rights, spend_credit
-from bbs.support.products import SUPPORT_PRODUCTS, covers
+from bbs.support.products import covers, support_products
 
 SUMMARY_MAX = 72
 """Longest summary, in characters: one screen line with its number in front."""
@@ -332,7 +332,7 @@ def covered_products(right: Right) -> list[str]:
     """The products an incident under `right` may be about."""
     if right.basis == "free":
         return [right.product] if right.product else []
-    return [p for p, fam in SUPPORT_PRODUCTS.items() if covers(right.family, fam)]
+    return [p for p, fam in support_products().items() if covers(right.family, fam)]
 
 
 def check_new(form: NewIncident) -> str | None:
@@ -530,7 +530,7 @@ async def open_incident(
                 contract_id=right.contract_id if right.basis == "contract" else None,
                 licence_id=right.licence_id if right.basis == "free" else None,
                 product=form.product,
-                family=SUPPORT_PRODUCTS[form.product],
+                family=support_products()[form.product],
                 product_version=form.product_version,
                 os=form.os,
                 summary=form.summary,

@@ -566,7 +566,7 @@ async def library(request: web.Request) -> web.StreamResponse:
         # The telnet screen's search, its query syntax included ("...", -word, OR, word*).
         results = await search_library(_db(request), text, public=True, limit=50)
         hits = results.hits
-        from bbs.library.search import unmark
+        from bbs.documents.text import unmark
 
         body.append(f'<p class="dim">{t("lib.count", count=results.total)}</p>')
 
@@ -581,11 +581,11 @@ async def library(request: web.Request) -> web.StreamResponse:
         )
     products = "".join(
         f'<li><a href="/bibliotheque/produit/{p.code}">{clean(p.names.get(lang))}</a></li>'
-        for p in lib.PRODUCTS
+        for p in lib.products()
     )
     categories = "".join(
         f'<li><a href="/bibliotheque/categorie/{c.code}">{clean(c.names.get(lang))}</a></li>'
-        for c in lib.CATEGORIES
+        for c in lib.categories()
     )
     body.append(f"<h2>{t('web.lib_products')}</h2><ul>{products}</ul>")
     body.append(f"<h2>{t('web.lib_categories')}</h2><ul>{categories}</ul>")
@@ -596,7 +596,7 @@ async def library(request: web.Request) -> web.StreamResponse:
 async def library_product(request: web.Request) -> web.StreamResponse:
     """The notes about one product, newest first."""
     code = request.match_info["code"]
-    if code not in lib.PRODUCT_CODES:
+    if code not in {p.code for p in lib.products()}:
         raise web.HTTPNotFound()
     notes = await notes_by_product(_db(request), code, public=True)
     title = lib.product(code).names.get(request[LANG])
@@ -606,7 +606,7 @@ async def library_product(request: web.Request) -> web.StreamResponse:
 async def library_category(request: web.Request) -> web.StreamResponse:
     """The notes of one category, newest first."""
     code = request.match_info["code"]
-    if code not in lib.CATEGORY_CODES:
+    if code not in {c.code for c in lib.categories()}:
         raise web.HTTPNotFound()
     notes = await notes_by_category(_db(request), code, public=True)
     title = lib.category(code).names.get(request[LANG])

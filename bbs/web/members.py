@@ -12,11 +12,12 @@ from aiohttp import BodyPartReader, web
 
 from bbs.accounts import auth
 from bbs.accounts.model import Caller
+from bbs.documents.text import unmark
 from bbs.kb import model as kb_model
 from bbs.kb.access import access_until, today
 from bbs.kb.search import search_base
 from bbs.kb.store import get_article
-from bbs.library.search import get_note, note_languages, unmark
+from bbs.library.search import get_note, note_languages
 from bbs.services.library import note_document
 from bbs.store.db import transaction
 from bbs.support import incidents as inc

@@ -12,7 +12,7 @@ import pytest
 
 from bbs.config import Config
 from bbs.library.datafiles import read_library
-from bbs.services.transfers import note_text
+from bbs.library.text import note_text
 from bbs.store.load import load_dir
 from bbs.store.migrate import upgrade
 from bbs.terminal.caps import Encoding
