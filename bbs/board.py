@@ -20,9 +20,10 @@ from bbs.menus.engine import Engine
 from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
-from bbs.services import after_sign_in, build_commands, build_verbs
+from bbs.services import build_commands, build_verbs
 from bbs.services.account import sign_in
 from bbs.services.registry import Command, Verb
+from bbs.services.signin import after_sign_in
 from bbs.session.link import Link
 from bbs.session.probe import detect
 from bbs.session.session import Hangup, Session, SessionSettings
@@ -273,6 +274,25 @@ class Board:
             return art.markup.count("\n")
         return 0
 
+    async def reload_directory(self) -> None:
+        """Read the directory from the database again (a `bbs load` on another node) and
+        swap it in with its index and the commands and menus checked against it. Callers
+        at a screen keep what they have; their next search uses the new index.
+        StoreError when the database is away."""
+        directory = await read_board_directory(self.config)
+        commands = build_commands(directory)
+        try:
+            menus = load_menus(Path(self.config.menus_dir), commands)
+        except Exception as e:
+            # A directory the menus no longer fit: keep serving the old one, say why.
+            log.error("event=reload_refused reason=menus error=%s", str(e).splitlines()[0])
+            return
+        self.directory = directory
+        self.index = build_index(directory)
+        self.commands = dict(commands)
+        self.menus = menus
+        log.warning("event=directory_reloaded countries=%d", len(directory.countries))
+
     async def shutdown(self) -> None:
         """Tell every caller the node is stopping, give them a moment, then hang up.
 
@@ -327,6 +347,7 @@ async def run_node(
             board,
             board.db,
             chat_loop,
+            board.reload_directory,
             heartbeat=config.cluster_heartbeat,
             expiry=config.cluster_expiry,
         )

@@ -19,7 +19,7 @@ from bbs.config import Config
 from bbs.directory.datafiles import read_data_dir
 from bbs.directory.model import Directory
 from bbs.menus.engine import Engine
-from bbs.services import after_sign_in
+from bbs.services.signin import after_sign_in
 from bbs.session.link import Negotiated
 from bbs.session.session import Hangup, Session
 from bbs.store.db import make_engine

@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bbs.cluster.bus import EventBus, Message
 from bbs.cluster.presence import ChatLoop, ClusterPresence
 from bbs.cluster.registry import Registry, State
-from bbs.cluster.reload import reload_directory
 from bbs.forums.presence import install_presence
 from bbs.session.session import Session
 from bbs.store.db import StoreError
@@ -27,7 +26,7 @@ from bbs.store.db import StoreError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +61,17 @@ class Cluster:
 
     def __init__(
         self,
-        board: Board,
+        board: Node,
         engine: AsyncEngine,
         chat_loop: ChatLoop,
+        reload: Callable[[], Awaitable[None]],
         *,
         heartbeat: float = HEARTBEAT,
         expiry: float = EXPIRY,
     ) -> None:
         self.board = board
+        self._reload_directory = reload
+        """Reads the directory again (the board's own), after a `bbs load` elsewhere."""
         self.heartbeat = heartbeat
         self.registry = Registry(engine, expiry=expiry, state=self._state)
         self.bus = EventBus(engine, self._on_message, self._on_connect)
@@ -159,7 +161,7 @@ class Cluster:
 
     async def _reload(self) -> None:
         try:
-            await reload_directory(self.board)
+            await self._reload_directory()
         except StoreError as e:
             log.warning("event=reload_failed error=%s", e)
             return

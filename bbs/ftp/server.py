@@ -20,7 +20,7 @@ from bbs.ftp.tree import Entry, Tree, build_tree, open_entry
 from bbs.telnet.limits import MESSAGES, Admission, log_event, log_line
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ REFUSED = ("stor", "appe", "stou", "dele", "rnfr", "rnto", "mkd", "rmd", "site")
 class TreeSource:
     """Builds the tree from the database, at most every `TREE_MAX_AGE` seconds."""
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Node) -> None:
         self.board = board
         self._tree: Tree | None = None
         self._built = 0.0
@@ -161,7 +161,7 @@ Command = Callable[[Any, Any], Awaitable[bool]]
 class BoardFTPServer(aioftp.Server):
     """aioftp's server with the board's rules: refusals, SIZE/MDTM, caps, log lines."""
 
-    def __init__(self, board: Board, admission: Admission, **kwargs: Any) -> None:
+    def __init__(self, board: Node, admission: Admission, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.board = board
         self.admission = admission
@@ -297,7 +297,7 @@ def _passive_ports(spec: str) -> range | None:
     return range(first, last + 1)
 
 
-async def start_ftp(board: Board, host: str, port: int) -> FtpSite:
+async def start_ftp(board: Node, host: str, port: int) -> FtpSite:
     """Serve /pub anonymously on host:port."""
     config = board.config
     source = TreeSource(board)

@@ -14,7 +14,7 @@ from bbs.store.db import StoreError
 from bbs.terminal.markup import escape
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Engine:
     Navigation is a stack: `push` a menu, `pop` back, `goto` an area (the root, then it).
     """
 
-    def __init__(self, session: Session, board: Board) -> None:
+    def __init__(self, session: Session, board: Node) -> None:
         self.ctx = Context(session, board, self)
         self.menus: MenuSet = board.menus
         self.commands: Mapping[str, Command] = board.commands
@@ -167,7 +167,7 @@ class Engine:
 
     async def global_command(self, text: str) -> bool | None:
         """Run a command valid at any prompt: the engine's own (GO, HELP, LANG, BYE) and
-        those the screens registered (`Board.verbs`); None if it is none.
+        those the screens registered (`Node.verbs`); None if it is none.
 
         Returns whether the current menu should be drawn again.
         """

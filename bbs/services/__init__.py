@@ -8,7 +8,7 @@ from bbs.directory.model import Directory
 from bbs.services.registry import Command, Verb
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
     from bbs.session.session import Session
 
 
@@ -54,7 +54,7 @@ def build_verbs() -> dict[str, Verb]:
     return table
 
 
-async def after_sign_in(session: Session, board: Board) -> None:
+async def after_sign_in(session: Session, board: Node) -> None:
     """What each area tells a caller once signed in (new replies, new posts)."""
     from bbs.services import assistance, forums, incidents, knowledge
 

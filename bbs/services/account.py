@@ -27,7 +27,7 @@ from bbs.terminal.sanitize import is_clean, user_markup
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bbs.board import Board
+    from bbs.services.registry import Node
     from bbs.session.session import Session
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _when(moment: datetime | str | None, session: Session) -> str:
 # ------------------------------------------------------------------ sign-in
 
 
-async def sign_in(session: Session, board: Board) -> Caller:
+async def sign_in(session: Session, board: Node) -> Caller:
     """Who the caller is: a name and password, a new registration, or a guest."""
     if board.db is None:
         with session.deferred():
@@ -119,7 +119,7 @@ async def sign_in(session: Session, board: Board) -> Caller:
         return GUEST
 
 
-async def _sign_in(session: Session, board: Board, db: AsyncEngine) -> Caller:
+async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
     await session.send(
         "\n{title}"
         + escape(session.text("acct.sign_in_title"))
@@ -198,7 +198,7 @@ async def _new_password(session: Session) -> str:
     raise GaveUp("password")
 
 
-async def register(session: Session, board: Board, db: AsyncEngine) -> Caller | None:
+async def register(session: Session, board: Node, db: AsyncEngine) -> Caller | None:
     """Register a new caller; their identity, or None when the name was taken meanwhile."""
     await session.send(
         "\n{title}"
@@ -287,7 +287,7 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-async def licence_form(session: Session, board: Board, db: AsyncEngine, account_id: int) -> bool:
+async def licence_form(session: Session, board: Node, db: AsyncEngine, account_id: int) -> bool:
     """Ask for a product, licence number and purchase date and register them; whether done."""
     products = list(support_products())
     lines = ["", "{title}" + escape(session.text("acct.licence_title"))]
@@ -480,7 +480,7 @@ async def add_licence(ctx: Context, _arg: str | None) -> None:
 
 async def switch_caller(ctx: Context, _arg: str | None) -> None:
     """Sign in again, as someone else (or register, or become a guest)."""
-    from bbs.services import after_sign_in
+    from bbs.services.signin import after_sign_in
 
     session = ctx.session
     session.caller = GUEST

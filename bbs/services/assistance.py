@@ -29,7 +29,7 @@ from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import user_markup
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
     from bbs.session.session import Session
 
 log = logging.getLogger(__name__)
@@ -243,5 +243,5 @@ COMMANDS: list[Command] = [
 ]
 
 
-async def on_sign_in(session: Session, board: Board) -> None:
+async def on_sign_in(session: Session, board: Node) -> None:
     """What this area tells a caller right after sign-in (nothing yet)."""

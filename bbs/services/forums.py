@@ -34,7 +34,7 @@ from bbs.terminal.sanitize import clean, user_markup
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ THREADS_PER_PAGE = 12
 """Most threads listed on one screen."""
 
 
-def presence(board: Board) -> LocalPresence:
+def presence(board: Node) -> LocalPresence:
     """The board's presence (who is online, pages, chats)."""
     return presence_for(board, board.sessions)
 
@@ -620,7 +620,7 @@ async def chat_command(ctx: Context, argument: str) -> None:
     await chat_loop(session, room, where)
 
 
-async def on_sign_in(session: Session, board: Board) -> None:
+async def on_sign_in(session: Session, board: Node) -> None:
     """Note the sign-in for the "last callers" list (and, several nodes, for the others)."""
     if board.cluster is not None:
         await board.cluster.signed_in(session)

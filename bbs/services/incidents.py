@@ -34,7 +34,7 @@ from bbs.terminal.sanitize import clean, user_markup
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _number(value: str) -> int | None:
 # --- on sign-in -----------------------------------------------------------------------
 
 
-async def on_sign_in(session: Session, board: Board) -> None:
+async def on_sign_in(session: Session, board: Node) -> None:
     """Tell a caller about specialists' replies they have not read, and a specialist how
     many incidents wait to be taken; close resolved incidents left unanswered."""
     caller = session.caller

@@ -31,7 +31,7 @@ from bbs.terminal.markup import escape
 from bbs.transfer.channel import OutFile
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ async def cdrom(ctx: Context, arg: str | None) -> None:
     await _send(ctx, protocol, [OutFile(edition.name, edition.path)])
 
 
-async def on_sign_in(session: Session, board: Board) -> None:
+async def on_sign_in(session: Session, board: Node) -> None:
     """What this area tells a caller right after sign-in: nothing (the base waits under K)."""
 
 

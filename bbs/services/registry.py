@@ -4,14 +4,74 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from bbs.terminal.markup import escape
 
 if TYPE_CHECKING:
-    from bbs.board import Board
-    from bbs.menus.engine import Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bbs.config import Config
+    from bbs.directory.model import Directory
+    from bbs.directory.query import Index
+    from bbs.menus.model import Menu, MenuSet
+    from bbs.menus.strings import Strings
+    from bbs.session.link import Link
     from bbs.session.session import Session
+
+
+class Presence(Protocol):
+    """A board of several nodes, as screens see it: told when a caller has signed in."""
+
+    async def signed_in(self, session: Session) -> None: ...
+
+
+class Node(Protocol):
+    """What screens and front ends see of the board they run on; `bbs.board.Board`
+    provides it, and only `board.py` assembles a board."""
+
+    config: Config
+    strings: Strings
+    menus: MenuSet
+    commands: dict[str, Command]
+    verbs: dict[str, Verb]
+    directory: Directory
+    index: Index
+    db: AsyncEngine | None
+    sessions: set[Session]
+
+    @property
+    def cluster(self) -> Presence | None:
+        """The other nodes, when there are (PostgreSQL), else None."""
+        ...
+
+    @property
+    def files_dir(self) -> Path:
+        """Where the library's downloadable files are."""
+        ...
+
+    async def show_art(self, session: Session, name: str) -> int:
+        """Draw a piece of art; the lines it took."""
+        ...
+
+    async def handle(self, link: Link) -> None:
+        """Serve one caller on `link`, from detection to goodbye."""
+        ...
+
+
+class EngineView(Protocol):
+    """What a command sees of the menu engine running it."""
+
+    @property
+    def current(self) -> Menu:
+        """The menu the caller is on."""
+        ...
+
+    async def global_command(self, text: str) -> bool | None:
+        """Run `text` if it is a command valid at any prompt; None if it is none."""
+        ...
+
 
 Validator = Callable[[str | None], str | None]
 """Checks a command's argument at start-up: an error message, or None when it is fine."""
@@ -22,8 +82,8 @@ class Context:
     """What a command works with: the caller's session, the board, the menu engine."""
 
     session: Session
-    board: Board
-    engine: Engine
+    board: Node
+    engine: EngineView
 
     async def choose(self, key: str, max_len: int = 40) -> str | None:
         """Ask with the prompt string `key`; the stripped answer, or None when the caller

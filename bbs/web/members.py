@@ -26,7 +26,7 @@ from bbs.support.products import family_name, product_name
 from bbs.terminal.markup import escape
 from bbs.transfer.channel import TransferError
 from bbs.transfer.uploads import UploadArea
-from bbs.web.app import (
+from bbs.web.common import (
     DROP_COOKIE,
     LANG,
     SESSION,

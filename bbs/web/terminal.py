@@ -26,7 +26,7 @@ from bbs.session.link import Negotiated
 from bbs.telnet.limits import MESSAGES, TokenBucket, log_event
 from bbs.telnet.server import TRANSFER_BYTES_FACTOR
 from bbs.terminal.caps import clamp_size
-from bbs.web.app import BOARD, EDGE, client_address, frame, html_page
+from bbs.web.common import BOARD, EDGE, client_address, frame, html_page
 
 log = logging.getLogger(__name__)
 
