@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bbs.directory.model import LANGS
 from bbs.menus.loader import load_menus
 from bbs.menus.model import (
     ROOT,
@@ -20,6 +19,7 @@ from bbs.menus.model import (
     one_of,
     parse_action,
 )
+from bbs.menus.strings import LANGS
 from bbs.terminal.markup import strip
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bbs.directory.model import LANGS
-from bbs.menus.strings import Strings, load_strings
+from bbs.menus.strings import LANGS, Strings, load_strings
 from bbs.terminal.caps import Encoding, Tier
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from bbs.directory.hours import HoursError, parse_printed, parse_spans, zone
 from bbs.directory.model import (
-    LANGS,
     Centre,
     Country,
     Directory,
@@ -27,6 +26,7 @@ from bbs.directory.model import (
     Service,
 )
 from bbs.directory.text import words
+from bbs.menus.strings import LANGS
 
 KINDS: tuple[str, ...] = ("phone", "fax", "url", "ftp")
 """What a number can be: a telephone, a fax line, a web address or an FTP host."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 
-LANGS: tuple[str, ...] = ("fr", "en", "de")
 """Board languages, French first (the seed's language)."""
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from bbs.directory.hours import Status, span_to_text, status
 from bbs.directory.model import (
-    LANGS,
     Centre,
     Country,
     Directory,
@@ -34,6 +33,7 @@ from bbs.directory.model import (
     Service,
 )
 from bbs.directory.text import fold, german_variants, keys_match, number_key, spot_numbers, words
+from bbs.menus.strings import LANGS
 
 SUGGEST_CUTOFF = 0.7
 """How alike (difflib ratio) a typed word and a name must be for "did you mean"."""

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
+from bbs.menus.strings import LANGS
 from bbs.services.registry import Command, Context, unavailable
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
@@ -20,7 +21,6 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
 """Deepest menu stack kept; following links in circles must not grow it forever."""
-LANGS = ("fr", "en", "de")
 fold = normalize_word
 _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
 _HELP = {"HELP", "AIDE", "?", "HILFE"}

@@ -15,7 +15,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bbs.directory.model import LANGS
 from bbs.menus.model import (
     ROLES,
     ROOT,
@@ -29,6 +28,7 @@ from bbs.menus.model import (
     MenuSet,
     parse_action,
 )
+from bbs.menus.strings import LANGS
 from bbs.terminal.markup import MarkupError, parse
 
 GO_FILE = "go.toml"

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bbs.directory.model import LANGS
+LANGS: tuple[str, ...] = ("fr", "en", "de")
+"""The board's languages, French first (the seed's); every string exists in each."""
 
 
 class StringsError(ValueError):

@@ -25,6 +25,7 @@ from bbs.library.search import (
     search_library,
 )
 from bbs.menus.model import Action, ActionKind, Menu
+from bbs.menus.strings import LANGS
 from bbs.services.library import note_document
 from bbs.store.db import StoreError
 from bbs.telnet.limits import log_line
@@ -55,7 +56,7 @@ from bbs.web.common import (
     now,
     web_session,
 )
-from bbs.web.layout import LANGS, clean
+from bbs.web.layout import clean
 from bbs.web.markup import to_html, to_pre
 from bbs.web.sessions import COOKIE, LANG_COOKIE, SessionStore
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bbs.menus.strings import LANGS
 from bbs.store.db import StoreError
-from bbs.web.layout import LANGS, Frame, clean, render_page
+from bbs.web.layout import Frame, clean, render_page
 from bbs.web.sessions import LANG_COOKIE, SessionStore, WebSession
 
 if TYPE_CHECKING:

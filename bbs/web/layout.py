@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bbs.accounts.model import Caller
-from bbs.menus.strings import Strings
-
-LANGS = ("fr", "en", "de")
+from bbs.menus.strings import LANGS, Strings
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
