@@ -21,7 +21,7 @@ from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
 from bbs.services import after_sign_in, build_commands, build_verbs
-from bbs.services.account import sign_in
+from bbs.services.account import door, sign_in
 from bbs.services.registry import Command, Verb
 from bbs.session.link import Link
 from bbs.session.probe import detect
@@ -255,7 +255,8 @@ class Board:
             await session.send("{dim}" + escape(where) + "{/}\n", remember=False)
         if "welcome" in self.art:
             await self.show_art(session, "welcome")
-            await session.pause()
+        # F, E or D there choose the language the rest is said in.
+        await door(session, self)
 
     async def show_art(self, session: Session, name: str) -> int:
         """Draw art (the ANSI file on ANSI terminals, its markup elsewhere); lines drawn."""

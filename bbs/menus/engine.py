@@ -245,6 +245,10 @@ class Engine:
             await session.send("{err}" + escape(session.text("board.lang_usage")) + "{/}\n")
             return False
         session.lang = code
+        from bbs.accounts.model import Prefs
+        from bbs.services.account import keep_prefs
+
+        await keep_prefs(session, self.ctx.board, Prefs(lang=code))
         # Said under the menu drawn again in the new language, at its prompt.
         session.notify("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
         return True

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from bbs.accounts.model import GUEST, Caller
+from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs
 from bbs.menus.strings import Strings
 from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
@@ -235,6 +235,9 @@ class Session:
         """The menu or area the caller is in, for logs and "who is online"."""
         self.caller: Caller = GUEST
         """Who is signed in on this line (a guest until sign-in)."""
+        self.chosen: Prefs = NO_PREFS
+        """What the caller chose on this call (language, terminal settings): kept with
+        their account once signed in, and winning over what it held."""
         self.detected = ""
         """How the terminal was identified, in English (the log)."""
         self.detection: Detection | None = None
