@@ -199,7 +199,8 @@ async def door(session: Session, board: Board) -> None:
     """The pause after the welcome art: Enter goes on; F, E or D alone first switch the
     language. Other typing is the start of the caller's name, handed to the next prompt."""
     await session.send("{dim}" + escape(session.text("acct.door_keys")) + "{/}\n")
-    await session.send("{dim}" + escape(session.text("board.press_enter")) + "{/}", remember=False)
+    pause = session.line_text("board.press_enter", "board.press_enter_short")
+    await session.send("{dim}" + escape(pause) + "{/}", remember=False)
     while True:
         event = await session.read_event()
         if isinstance(event, (str, Key)):

@@ -22,6 +22,7 @@ from bbs.terminal.controls import Controls
 from bbs.terminal.detect import Detection
 from bbs.terminal.encoding import decoder, encode
 from bbs.terminal.render import render
+from bbs.terminal.width import char_width, text_width
 
 log = logging.getLogger(__name__)
 
@@ -487,6 +488,22 @@ class Session:
         """A localised string in the session's language."""
         return self.strings.get(key, self.lang, **values)
 
+    def line_text(self, key: str, short: str, /, **values: object) -> str:
+        """A one-line string that must not wrap (a footer, a pause): string `key` on
+        screens of 80 columns and more, `short` below, cut to the screen as a last resort."""
+        cols = self.caps.cols
+        text = self.text(key if cols >= 80 else short, **values)
+        if text_width(text) < cols:
+            return text
+        kept: list[str] = []
+        room = cols - 1
+        for ch in text:
+            room -= char_width(ch)
+            if room < 0:
+                break
+            kept.append(ch)
+        return "".join(kept)
+
     # ----------------------------------------------------------------- output
 
     def remember(self, markup: str) -> None:
@@ -842,7 +859,10 @@ class Session:
         what the caller types next (typed ahead, as callers do), so it is given back to
         the next prompt rather than lost.
         """
-        await self.send("{dim}" + self.text("board.press_enter") + "{/}", remember=False)
+        await self.send(
+            "{dim}" + self.line_text("board.press_enter", "board.press_enter_short") + "{/}",
+            remember=False,
+        )
         while True:
             event = await self.read_event()
             if isinstance(event, (str, Key)):

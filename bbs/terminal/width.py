@@ -42,3 +42,35 @@ def expand_tabs(text: str, column: int = 0) -> str:
         column += pad
     out.append(text.rsplit("\t", 1)[1])
     return "".join(out)
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken between words (a word longer
+    than a line is split); at least one line."""
+    width = max(width, 1)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while text_width(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            cut, used = 0, 0
+            while cut < len(word) and used + char_width(word[cut]) <= width:
+                used += char_width(word[cut])
+                cut += 1
+            cut = max(cut, 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        if not word:
+            continue
+        if line and text_width(line) + 1 + text_width(word) <= width:
+            line += " " + word
+        elif line:
+            lines.append(line)
+            line = word
+        else:
+            line = word
+    if line or not lines:
+        lines.append(line)
+    return lines
