@@ -21,16 +21,17 @@ from bbs.menus.loader import load_menus
 from bbs.menus.model import MenuSet
 from bbs.menus.strings import Strings, load_strings
 from bbs.services import build_commands, build_verbs
-from bbs.services.account import sign_in
+from bbs.services.account import door, sign_in
 from bbs.services.registry import Command, Verb
 from bbs.services.signin import after_sign_in
 from bbs.session.link import Link
 from bbs.session.probe import detect
 from bbs.session.session import Hangup, Session, SessionSettings
 from bbs.telnet.limits import log_event
-from bbs.terminal.caps import Tier
+from bbs.terminal.caps import Caps, Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
+from bbs.terminal.render import display_width, render_lines
 from bbs.terminal.sauce import render_art, split_sauce
 
 if TYPE_CHECKING:
@@ -256,23 +257,48 @@ class Board:
             await session.send("{dim}" + escape(where) + "{/}\n", remember=False)
         if "welcome" in self.art:
             await self.show_art(session, "welcome")
-            await session.pause()
+        # F, E or D there choose the language the rest is said in.
+        await door(session, self)
+
+    def art_for(self, name: str, caps: Caps) -> Art | None:
+        """The widest version of art `name` this screen shows without wrapping: the piece
+        itself, or a narrower variant (`NAME.40.txt` for 40 columns); None when none fits."""
+        variants = sorted(
+            (
+                (int(width), art)
+                for key, art in self.art.items()
+                if key.startswith(name + ".") and (width := key[len(name) + 1 :]).isdigit()
+            ),
+            key=lambda pair: -pair[0],
+        )
+        pieces = [art for art in [self.art.get(name)] if art is not None]
+        pieces += [art for _, art in variants]
+        for art in pieces:
+            if caps.tier is Tier.ANSI and art.fits(caps.cols):
+                return art
+            # The last column is kept free: a character there makes some terminals wrap.
+            if art.markup and display_width(art.markup, caps) < caps.cols:
+                return art
+        return None
 
     async def show_art(self, session: Session, name: str) -> int:
-        """Draw art (the ANSI file on ANSI terminals, its markup elsewhere); lines drawn."""
-        art = self.art.get(name)
-        if art is None:
+        """Draw art (the ANSI file on ANSI terminals, its markup elsewhere) or, on a screen
+        narrower than every version of it, a one-line banner; lines drawn."""
+        if name not in self.art:
             return 0
+        art = self.art_for(name, session.caps)
+        if art is None:
+            banner = "{title}" + escape(session.text("board.art_banner")) + "\n"
+            await session.send(banner)
+            return len(render_lines(banner, session.caps))
         if session.caps.tier is Tier.ANSI and art.ansi is not None and art.fits(session.caps.cols):
             session.remember(art.markup)
             # The art's own colours stay in force after it: reset before anything else.
             text = render_art(art.ansi, session.caps) + session.controls.reset()
             await session.write_raw(encode(text, session.caps))
             return text.count("\n")
-        if art.markup:
-            await session.send(art.markup)
-            return art.markup.count("\n")
-        return 0
+        await session.send(art.markup)
+        return len(render_lines(art.markup, session.caps))
 
     async def reload_directory(self) -> None:
         """Read the directory from the database again (a `bbs load` on another node) and

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 
@@ -48,3 +48,32 @@ class Caller:
 
 GUEST = Caller(account_id=None, name="", role=Role.GUEST)
 """The identity of a session before sign-in, and of a caller who chose guest entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prefs:
+    """What a caller chose rather than what was detected; None is "as detected"."""
+
+    lang: str | None = None
+    hotkeys: bool | None = None
+    protocol: str | None = None
+    tier: str | None = None
+    encoding: str | None = None
+    eight_bit: bool | None = None
+    cols: int | None = None
+    rows: int | None = None
+    baud: int | None = None
+
+    def over(self, older: Prefs) -> Prefs:
+        """These choices, and `older`'s where these say nothing."""
+        changes = {k: v for k, v in asdict(self).items() if v is not None}
+        return replace(older, **changes)
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was chosen."""
+        return all(v is None for v in asdict(self).values())
+
+
+NO_PREFS = Prefs()
+"""Nothing chosen: everything as detected, the board's language."""

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
-from bbs.menus.strings import LANGS
 from bbs.services.registry import Command, Context, unavailable
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
@@ -166,7 +165,7 @@ class Engine:
         return False
 
     async def global_command(self, text: str) -> bool | None:
-        """Run a command valid at any prompt: the engine's own (GO, HELP, LANG, BYE) and
+        """Run a command valid at any prompt: the engine's own (GO, HELP, BYE) and
         those the screens registered (`Node.verbs`); None if it is none.
 
         Returns whether the current menu should be drawn again.
@@ -179,12 +178,9 @@ class Engine:
         if word in _HELP and not argument:
             await self.help()
             return False
-        if word == "LANG":
-            return await self.set_language(argument)
         registered = self.ctx.board.verbs.get(word)
         if registered is not None and (registered.takes_argument or not argument):
-            await registered.run(self.ctx, argument)
-            return False
+            return bool(await registered.run(self.ctx, argument))
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()
         return None
@@ -236,18 +232,6 @@ class Engine:
     async def help(self) -> None:
         """The help screen: global commands and how menus work."""
         await self.commands["help"].run(self.ctx, None)
-
-    async def set_language(self, code: str) -> bool:
-        """`LANG fr|en|de`: switch the session's language and redraw."""
-        session = self.ctx.session
-        code = code.lower()
-        if code not in LANGS:
-            await session.send("{err}" + escape(session.text("board.lang_usage")) + "{/}\n")
-            return False
-        session.lang = code
-        # Said under the menu drawn again in the new language, at its prompt.
-        session.notify("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
-        return True
 
     async def confirm_logoff(self) -> bool:
         """Ask before hanging up on a single key (in hotkey mode "G" may start "GO")."""

@@ -42,11 +42,11 @@ def build_commands(directory: Directory) -> dict[str, Command]:
 
 def build_verbs() -> dict[str, Verb]:
     """Every command valid at any prompt, by each of its spellings."""
-    from bbs.services import forums
+    from bbs.services import account, forums
     from bbs.services import transfers as transfer_cmds
 
     table: dict[str, Verb] = {}
-    for verb in (*transfer_cmds.VERBS, *forums.VERBS):
+    for verb in (*account.VERBS, *transfer_cmds.VERBS, *forums.VERBS):
         for word in verb.words:
             if word in table:
                 raise ValueError(f"the verb {word} is registered twice")

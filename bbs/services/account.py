@@ -5,22 +5,26 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bbs.accounts import auth, store
-from bbs.accounts.model import GUEST, Caller, Role
+from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs, Role
 from bbs.accounts.names import GUEST_WORDS, NEW_WORDS, name_key, name_problem, tidy_name
 from bbs.accounts.passwords import POOL, password_problem
+from bbs.accounts.prefs import load_prefs, save_prefs, set_profile
 from bbs.directory.query import find_country
 from bbs.directory.text import fold
+from bbs.menus.strings import LANGS as LANGS_SPOKEN
 from bbs.numbers import parse_number
-from bbs.services.registry import Command, Context
+from bbs.services.registry import Command, Context, Verb
+from bbs.session.keys import Key
 from bbs.session.session import Hangup
 from bbs.store.db import StoreError, transaction
 from bbs.support.entitlements import FREE_SUPPORT_DAYS
 from bbs.support.products import family_of, product_name, support_products
+from bbs.terminal.caps import Encoding, Tier
 from bbs.terminal.markup import escape
 from bbs.terminal.sanitize import is_clean, user_markup
 
@@ -36,6 +40,8 @@ TRIES = 3
 """Bad answers to one question before the board gives up."""
 LANGS = {"fr": "fr", "en": "en", "de": "de", "francais": "fr", "english": "en", "anglais": "en"}
 LANGS |= {"deutsch": "de", "allemand": "de", "french": "fr", "german": "de", "englisch": "en"}
+DOOR_KEYS = {"F": "fr", "E": "en", "D": "de"}
+"""One key on the welcome screen or at the name prompt: Français, English, Deutsch."""
 _DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
 _LICENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 /-]{2,29}")
 FIRST_PURCHASE = date(1982, 1, 1)
@@ -98,6 +104,116 @@ def _when(moment: datetime | str | None, session: Session) -> str:
     return moment.strftime("%d/%m/%Y %H:%M UTC")
 
 
+# ------------------------------------------------------------------ preferences
+
+
+def apply_prefs(session: Session, prefs: Prefs) -> None:
+    """Put the caller's choices in force on this line; a value the board no longer
+    knows (an old row) is left as detected."""
+    if prefs.lang is not None and prefs.lang in DOOR_KEYS.values():
+        session.lang = prefs.lang
+    if prefs.hotkeys is not None:
+        session.hotkeys = prefs.hotkeys
+    if prefs.protocol:
+        from bbs.services.transfers import PROTOCOLS
+
+        if prefs.protocol in PROTOCOLS:
+            session.protocol = prefs.protocol
+    changes: dict[str, object] = {}
+    if prefs.tier in {t.value for t in Tier}:
+        changes["tier"] = Tier(prefs.tier)
+    if prefs.encoding in {e.value for e in Encoding}:
+        changes["encoding"] = Encoding(prefs.encoding)
+    if prefs.eight_bit is not None:
+        changes["eight_bit"] = prefs.eight_bit
+    if prefs.baud is not None and prefs.baud >= 0:
+        changes["baud"] = prefs.baud
+    if prefs.cols and prefs.rows:
+        from bbs.terminal.caps import clamp_size
+
+        changes["cols"], changes["rows"] = clamp_size(prefs.cols, prefs.rows)
+    if changes:
+        session.set_caps(session.caps.with_(**changes))
+        session.rebuild_decoder()
+
+
+async def keep_prefs(session: Session, board: Node, prefs: Prefs) -> None:
+    """The caller chose `prefs` (already in force): remembered for this call, and kept
+    with their account when they are signed in. A database error loses only that."""
+    session.chosen = prefs.over(session.chosen)
+    if prefs.lang is not None and session.caller.lang != prefs.lang:
+        session.caller = replace(session.caller, lang=prefs.lang)
+    account_id = session.caller.account_id
+    if account_id is None or board.db is None:
+        return
+    try:
+        async with transaction(board.db, write=True, store_lock=False) as conn:
+            await save_prefs(conn, account_id, prefs)
+    except StoreError as e:
+        log.warning("%s: preferences of account %d not kept: %s", session.link.peer, account_id, e)
+
+
+async def _restore_prefs(session: Session, db: AsyncEngine, caller: Caller) -> Caller:
+    """At sign-in: the account's choices in force, under those made on this call before
+    it (which the account keeps from now on); the caller with their language."""
+    assert caller.account_id is not None
+    chosen = session.chosen
+    try:
+        async with transaction(db, write=not chosen.empty, store_lock=False) as conn:
+            stored = await load_prefs(conn, caller.account_id)
+            if not chosen.empty:
+                await save_prefs(conn, caller.account_id, chosen)
+    except StoreError as e:
+        log.warning("%s: preferences of account %d: %s", session.link.peer, caller.account_id, e)
+        stored = Prefs(lang=caller.lang)
+    prefs = chosen.over(stored)
+    apply_prefs(session, prefs)
+    session.chosen = prefs
+    return replace(caller, lang=session.lang)
+
+
+def lang_asked(text: str) -> str | None:
+    """The language a line asks for: "E", "LANG en", "/LANG Deutsch"; "" for a bare or
+    unknown `LANG`; None when the line is not about the language (a name)."""
+    text = text.strip()
+    if text.upper() in DOOR_KEYS:
+        return DOOR_KEYS[text.upper()]
+    verb, _, rest = text.lstrip("/").partition(" ")
+    if verb.upper() != "LANG":
+        return None
+    rest = rest.strip()
+    if not rest:
+        return ""
+    lang = LANGS.get(fold(rest))
+    # "Lang Michel" is someone's name.
+    return lang if lang is not None else None
+
+
+async def switch_lang(session: Session, board: Node, lang: str) -> None:
+    """The caller asked for `lang` before the menus: switch and say so in it."""
+    session.lang = lang
+    await keep_prefs(session, board, Prefs(lang=lang))
+    await _say(session, "board.lang_changed", "ok")
+
+
+async def door(session: Session, board: Node) -> None:
+    """The pause after the welcome art: Enter goes on; F, E or D alone first switch the
+    language. Other typing is the start of the caller's name, handed to the next prompt."""
+    await session.send("{dim}" + escape(session.text("acct.door_keys")) + "{/}\n")
+    pause = session.line_text("board.press_enter", "board.press_enter_short")
+    await session.send("{dim}" + escape(pause) + "{/}", remember=False)
+    while True:
+        event = await session.read_event()
+        if isinstance(event, (str, Key)):
+            break
+    await session.write_raw(b"\r\n", content=False)
+    if isinstance(event, str) and event.upper() in DOOR_KEYS and not session.typed_ahead():
+        session.drop_queued_enter()
+        await switch_lang(session, board, DOOR_KEYS[event.upper()])
+    elif isinstance(event, str) and event != " ":
+        session.push_back([event])
+
+
 # ------------------------------------------------------------------ sign-in
 
 
@@ -119,7 +235,7 @@ async def sign_in(session: Session, board: Node) -> Caller:
         return GUEST
 
 
-async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
+async def _sign_in_title(session: Session) -> None:
     await session.send(
         "\n{title}"
         + escape(session.text("acct.sign_in_title"))
@@ -127,9 +243,22 @@ async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
         + escape(session.text("acct.sign_in_help"))
         + "{/}\n"
     )
+
+
+async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
+    await _sign_in_title(session)
     strikes = 0
     while strikes < TRIES:
         name = (await session.read_line(_prompt(session, "acct.name_prompt"), max_len=60)).strip()
+        lang = lang_asked(name)
+        if lang is not None:
+            # A language asked for, never a name: no sign-in tried, nothing logged.
+            if lang:
+                await switch_lang(session, board, lang)
+                await _sign_in_title(session)
+            else:
+                await _say(session, "board.lang_usage", "err")
+            continue
         key = name_key(name)
         if key in GUEST_WORDS:
             with session.deferred():
@@ -152,8 +281,7 @@ async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
             caller = await auth.caller_for(
                 db, attempt.account, attempt.previous_login, auth.clock()
             )
-            await _welcome(session, caller)
-            return caller
+            return await _welcome(session, db, caller)
         if attempt.outcome is auth.Outcome.WAIT:
             await _say(session, "acct.wait", "warn", seconds=attempt.wait)
         elif attempt.outcome is auth.Outcome.LOCKED:
@@ -164,8 +292,8 @@ async def _sign_in(session: Session, board: Node, db: AsyncEngine) -> Caller:
     raise GaveUp("name")
 
 
-async def _welcome(session: Session, caller: Caller) -> None:
-    session.lang = caller.lang
+async def _welcome(session: Session, db: AsyncEngine, caller: Caller) -> Caller:
+    caller = await _restore_prefs(session, db, caller)
     name = user_markup(caller.name)
     if caller.last_visit is None:
         text = escape(session.text("acct.hello_first", name="\x00")).replace("\x00", name)
@@ -174,6 +302,7 @@ async def _welcome(session: Session, caller: Caller) -> None:
         text = escape(session.text("acct.hello", name="\x00", when=when)).replace("\x00", name)
     with session.deferred():
         await session.send("{ok}" + text + "{/}\n")
+    return caller
 
 
 # ------------------------------------------------------------------ registration
@@ -198,6 +327,30 @@ async def _new_password(session: Session) -> str:
     raise GaveUp("password")
 
 
+def _check_company(session: Session) -> Callable[[str], Awaitable[str | Bad]]:
+    """The company a caller gives: free text, 2 to 60 characters, shown, never trusted."""
+
+    async def check(answer: str) -> str | Bad:
+        company = " ".join(answer.split())
+        if not is_clean(answer) or not 2 <= len(company) <= 60:
+            return Bad(session.text("acct.company_bad"))
+        return company
+
+    return check
+
+
+def _check_country(session: Session, board: Node) -> Callable[[str], Awaitable[str | Bad]]:
+    """A country by name or code, as the directory knows it: its code."""
+
+    async def check(answer: str) -> str | Bad:
+        country = find_country(board.index, answer.strip()) if answer.strip() else None
+        if country is None:
+            return Bad(session.text("acct.country_bad", text=answer.strip()[:30]))
+        return country.code
+
+    return check
+
+
 async def register(session: Session, board: Node, db: AsyncEngine) -> Caller | None:
     """Register a new caller; their identity, or None when the name was taken meanwhile."""
     await session.send(
@@ -218,27 +371,16 @@ async def register(session: Session, board: Node, db: AsyncEngine) -> Caller | N
                 return Bad(session.text("acct.name_taken"))
         return name
 
-    async def check_company(answer: str) -> str | Bad:
-        company = " ".join(answer.split())
-        if not is_clean(answer) or not 2 <= len(company) <= 60:
-            return Bad(session.text("acct.company_bad"))
-        return company
-
-    async def check_country(answer: str) -> str | Bad:
-        country = find_country(board.index, answer.strip()) if answer.strip() else None
-        if country is None:
-            return Bad(session.text("acct.country_bad", text=answer.strip()[:30]))
-        return country.code
-
     async def check_lang(answer: str) -> str | Bad:
         lang = LANGS.get(fold(answer.strip()))
         return Bad(session.text("acct.lang_bad")) if lang is None else lang
 
     name = await _ask(session, "acct.new_name", check_name, max_len=60)
     password = await _new_password(session)
-    company = await _ask(session, "acct.company", check_company)
-    country = await _ask(session, "acct.country", check_country, max_len=40)
+    company = await _ask(session, "acct.company", _check_company(session))
+    country = await _ask(session, "acct.country", _check_country(session, board), max_len=40)
     session.lang = await _ask(session, "acct.lang", check_lang, max_len=20)
+    session.chosen = replace(session.chosen, lang=session.lang)
     password_hash = await POOL.hash(password)
     del password
     now = auth.clock()
@@ -268,8 +410,7 @@ async def register(session: Session, board: Node, db: AsyncEngine) -> Caller | N
         account = await store.get_account(conn, account_id)
     assert account is not None
     caller = await auth.caller_for(db, account, None, now)
-    await _welcome(session, caller)
-    return caller
+    return await _welcome(session, db, caller)
 
 
 # ------------------------------------------------------------------ licences
@@ -380,35 +521,36 @@ async def _signed_in(ctx: Context) -> AsyncEngine | None:
     return ctx.board.db
 
 
-async def profile(ctx: Context, _arg: str | None) -> None:
-    """Show the caller's name, role, company, country, language and licences."""
-    db = await _signed_in(ctx)
-    if db is None:
-        return
-    session, caller = ctx.session, ctx.session.caller
+PROFILE_KEYS = ("1", "2", "3", "4")
+"""The profile screen's choices: language, company, country, password."""
+
+
+async def _profile_screen(session: Session, db: AsyncEngine) -> bool:
+    """Draw the caller's profile and licences; False when the database failed."""
+    caller = session.caller
     assert caller.account_id is not None
     try:
         async with transaction(db, write=False) as conn:
+            account = await store.get_account(conn, caller.account_id)
             licences = await store.licences_of(conn, caller.account_id)
     except StoreError as e:
         log.error("%s: profile: %s", session.link.peer, e)
         await _say(session, "acct.store_error", "err")
-        return
+        return False
+    typed = account.company if account is not None else caller.company
     text = session.text(
         "acct.profile",
         name="\x00",
         role=session.text(f"acct.role.{caller.role.value}"),
         company="\x01",
-        country=caller.country,
-        lang=caller.lang,
+        country=account.country if account is not None else caller.country,
+        lang=session.lang,
         when=_when(caller.last_visit, session),
     )
     body = (
-        escape(text)
-        .replace("\x00", user_markup(caller.name))
-        .replace("\x01", user_markup(caller.company))
+        escape(text).replace("\x00", user_markup(caller.name)).replace("\x01", user_markup(typed))
     )
-    lines = ["", "{title}" + escape(session.text("acct.profile_title")), body, ""]
+    lines = ["{title}" + escape(session.text("acct.profile_title")), body, ""]
     if licences:
         lines.append("{h}" + escape(session.text("acct.licences")) + "{/}")
         lines += [
@@ -419,8 +561,107 @@ async def profile(ctx: Context, _arg: str | None) -> None:
         ]
     else:
         lines.append(escape(session.text("acct.no_licence")))
+    lines += [""] + [
+        f"  {{k}}{key}{{/}}  " + escape(session.text(f"acct.profile_edit_{key}"))
+        for key in PROFILE_KEYS
+    ]
+    await session.clear()
     await session.send("\n".join(lines) + "\n")
-    await session.pause()
+    return True
+
+
+async def profile(ctx: Context, _arg: str | None) -> None:
+    """The caller's profile and licences; 1-4 change their language, company (the text
+    they gave: belonging to a company is granted elsewhere), country or password."""
+    db = await _signed_in(ctx)
+    if db is None:
+        return
+    session = ctx.session
+    while True:
+        if not await _profile_screen(session, db):
+            await session.pause()
+            return
+        answer = await session.read_line(
+            _prompt(session, "acct.profile_choice"),
+            max_len=40,
+            instant=(lambda ch: ch in PROFILE_KEYS) if session.hotkeys else None,
+        )
+        choice = answer.strip()
+        if not choice or choice.upper() == "Q":
+            return
+        if choice not in PROFILE_KEYS:
+            handled = await ctx.engine.global_command(answer)
+            if handled is not None:
+                return
+            with session.deferred():
+                await _say(session, "acct.profile_bad", "err")
+            continue
+        try:
+            await _edit_profile(ctx, db, choice)
+        except GaveUp:
+            with session.deferred():
+                await _say(session, "acct.give_up_menu", "warn")
+        except StoreError as e:
+            log.error("%s: profile change: %s", session.link.peer, e)
+            with session.deferred():
+                await _say(session, "acct.store_error", "err")
+
+
+async def _edit_profile(ctx: Context, db: AsyncEngine, choice: str) -> None:
+    """Change one thing on the profile; said at the profile's prompt drawn again."""
+    session = ctx.session
+    account_id = session.caller.account_id
+    assert account_id is not None
+    if choice == "1":
+
+        async def check_lang(answer: str) -> str | Bad:
+            lang = LANGS.get(fold(answer.strip()))
+            return Bad(session.text("acct.lang_bad")) if lang is None else lang
+
+        session.lang = await _ask(session, "acct.lang", check_lang, max_len=20)
+        await keep_prefs(session, ctx.board, Prefs(lang=session.lang))
+    elif choice == "2":
+        company = await _ask(session, "acct.company", _check_company(session))
+        async with transaction(db, write=True, store_lock=False) as conn:
+            await set_profile(conn, account_id, company_name=company)
+        if session.caller.company_id is None:
+            session.caller = replace(session.caller, company=company)
+    elif choice == "3":
+        country = await _ask(
+            session, "acct.country", _check_country(session, ctx.board), max_len=40
+        )
+        async with transaction(db, write=True, store_lock=False) as conn:
+            await set_profile(conn, account_id, country=country)
+        session.caller = replace(session.caller, country=country)
+    else:
+        if not await _password_change(session, db, account_id):
+            return
+    with session.deferred():
+        await _say(session, "acct.profile_changed", "ok")
+
+
+async def _password_change(session: Session, db: AsyncEngine, account_id: int) -> bool:
+    """The current password, then the new one twice; whether it was changed. GaveUp
+    after three bad answers; StoreError when the database fails."""
+    async with transaction(db, write=False) as conn:
+        account = await store.get_account(conn, account_id)
+    if account is None:
+        return False
+
+    async def check_current(answer: str) -> bool | Bad:
+        if await POOL.verify(account.password_hash, answer):
+            return True
+        log.warning("%s: wrong current password for account %d", session.link.peer, account_id)
+        return Bad(session.text("acct.password_wrong"))
+
+    await _ask(session, "acct.current_password", check_current, secret=True, max_len=256)
+    password = await _new_password(session)
+    new_hash = await POOL.hash(password)
+    del password
+    async with transaction(db, write=True, store_lock=False) as conn:
+        await store.set_password(conn, account_id, new_hash)
+    log.info("%s: account %d changed its password", session.link.peer, account_id)
+    return True
 
 
 async def change_password(ctx: Context, _arg: str | None) -> None:
@@ -432,23 +673,8 @@ async def change_password(ctx: Context, _arg: str | None) -> None:
     account_id = session.caller.account_id
     assert account_id is not None
     try:
-        async with transaction(db, write=False) as conn:
-            account = await store.get_account(conn, account_id)
-        if account is None:
+        if not await _password_change(session, db, account_id):
             return
-
-        async def check_current(answer: str) -> bool | Bad:
-            if await POOL.verify(account.password_hash, answer):
-                return True
-            log.warning("%s: wrong current password for account %d", session.link.peer, account_id)
-            return Bad(session.text("acct.password_wrong"))
-
-        await _ask(session, "acct.current_password", check_current, secret=True, max_len=256)
-        password = await _new_password(session)
-        new_hash = await POOL.hash(password)
-        del password
-        async with transaction(db, write=True, store_lock=False) as conn:
-            await store.set_password(conn, account_id, new_hash)
     except GaveUp:
         await _say(session, "acct.give_up_menu", "warn")
         return
@@ -456,7 +682,6 @@ async def change_password(ctx: Context, _arg: str | None) -> None:
         log.error("%s: password change: %s", session.link.peer, e)
         await _say(session, "acct.store_error", "err")
         return
-    log.info("%s: account %d changed its password", session.link.peer, account_id)
     await _say(session, "acct.password_changed", "ok")
     await session.pause()
 
@@ -484,10 +709,28 @@ async def switch_caller(ctx: Context, _arg: str | None) -> None:
 
     session = ctx.session
     session.caller = GUEST
+    # What the last caller chose is theirs: it must not go into the next one's account.
+    session.chosen = NO_PREFS
     session.caller = await sign_in(session, ctx.board)
     log.info("%s node %d: now %r", session.link.peer, session.node, session.caller.role.value)
     await after_sign_in(session, ctx.board)
 
+
+async def lang_verb(ctx: Context, argument: str) -> bool:
+    """`LANG fr|en|de`: switch the session's language (kept for the account) and redraw."""
+    session = ctx.session
+    code = argument.strip().lower()
+    if code not in LANGS_SPOKEN:
+        await session.send("{err}" + escape(session.text("board.lang_usage")) + "{/}\n")
+        return False
+    session.lang = code
+    await keep_prefs(session, ctx.board, Prefs(lang=code))
+    # Said under the menu drawn again in the new language, at its prompt.
+    session.notify("{ok}" + escape(session.text("board.lang_changed")) + "{/}\n")
+    return True
+
+
+VERBS = [Verb(("LANG",), lang_verb, "verb.lang")]
 
 COMMANDS: list[Command] = [
     Command("account_profile", profile, "Compte : mon profil"),

@@ -6,7 +6,7 @@ from bbs.services.registry import Command, Context
 from bbs.session.pager import page
 from bbs.terminal.markup import escape
 
-ENGINE_VERBS = ("verb.go", "verb.help", "verb.lang", "verb.bye")
+ENGINE_VERBS = ("verb.go", "verb.help", "verb.bye")
 """The help lines of the commands the menu engine carries out itself."""
 
 

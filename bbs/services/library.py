@@ -25,7 +25,10 @@ from bbs.services.registry import Command, Context
 from bbs.session.pager import page, read_document
 from bbs.session.session import Session
 from bbs.store.db import StoreError
+from bbs.terminal.caps import Caps
 from bbs.terminal.markup import escape
+from bbs.terminal.render import display_width
+from bbs.terminal.width import wrap_words
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,14 +44,18 @@ async def _unavailable(session: Session) -> None:
     await session.pause()
 
 
-def _row(summary: NoteSummary, width: int) -> str:
-    """One line of a list of notes: number, language, date, title (cut to the screen)."""
-    room = max(width - 1 - len("  00000 fr 00/00/0000 "), 10)
-    title = summary.title if len(summary.title) <= room else summary.title[: room - 3] + "..."
-    return (
-        f"  {{k}}{summary.number:05d}{{/}} {summary.lang} {{dim}}{summary.date:%d/%m/%Y}{{/}} "
-        + escape(title)
-    )
+def _row(summary: NoteSummary, caps: Caps) -> str:
+    """A note in a list: number, language, date, then its title, whole, wrapped under
+    itself (on a narrow screen, on the lines below, indented)."""
+    head = f"  {{k}}{summary.number:05d}{{/}} {summary.lang} {{dim}}{summary.date:%d/%m/%Y}{{/}}"
+    lead = display_width(head, caps) + 1
+    room = caps.cols - 1 - lead
+    if room >= 20:
+        first, *rest = wrap_words(summary.title, room)
+        return head + " " + escape(first) + "".join("\n" + " " * lead + escape(p) for p in rest)
+    indent = 4
+    lines = wrap_words(summary.title, caps.cols - 1 - indent)
+    return head + "".join("\n" + " " * indent + escape(p) for p in lines)
 
 
 async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -> None:
@@ -59,7 +66,7 @@ async def _choose_note(ctx: Context, title: str, notes: Sequence[NoteSummary]) -
         lines = ["{title}" + escape(title), ""]
         if not notes:
             lines.append(escape(session.text("lib.none")))
-        lines += [_row(n, session.caps.cols) for n in notes]
+        lines += [_row(n, session.caps) for n in notes]
         lines += ["", "{dim}" + escape(session.text("lib.count", count=len(notes))) + "{/}"]
         await page(session, "\n".join(lines) + "\n")
         if not notes:

@@ -103,7 +103,8 @@ class Context:
 
 
 Runner = Callable[[Context, str | None], Awaitable[None]]
-VerbRunner = Callable[[Context, str], Awaitable[None]]
+VerbRunner = Callable[[Context, str], Awaitable[bool | None]]
+"""Runs a verb with what follows it; True when the screen must be drawn again."""
 
 
 @dataclass(frozen=True, slots=True)

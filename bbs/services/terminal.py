@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bbs.accounts.model import Prefs
 from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS
@@ -11,6 +12,26 @@ from bbs.terminal.markup import escape
 
 TIER_KEYS = {"1": Tier.ANSI, "2": Tier.VT100, "3": Tier.DUMB}
 ENCODING_KEYS = {"1": Encoding.CP437, "2": Encoding.UTF8, "3": Encoding.LATIN1, "4": Encoding.ASCII}
+
+
+def chosen(session: Session, choice: str) -> Prefs:
+    """What changing `choice` on the settings screen put in force, to keep with the account."""
+    caps = session.caps
+    if choice == "1":
+        return Prefs(tier=caps.tier.value)
+    if choice == "2":
+        return Prefs(encoding=caps.encoding.value)
+    if choice == "3":
+        return Prefs(cols=caps.cols, rows=caps.rows)
+    if choice == "4":
+        return Prefs(eight_bit=caps.eight_bit)
+    if choice == "5":
+        return Prefs(baud=caps.baud)
+    if choice == "6":
+        return Prefs(hotkeys=session.hotkeys)
+    if choice == "7":
+        return Prefs(protocol=session.protocol)
+    return Prefs()
 
 
 def _speed(session: Session, baud: int) -> str:
@@ -148,6 +169,10 @@ async def terminal_settings(ctx: Context, arg: str | None) -> None:
             return
         if not await change(session, choice):
             await _invalid(session)
+            continue
+        from bbs.services.account import keep_prefs
+
+        await keep_prefs(session, ctx.board, chosen(session, choice))
 
 
 COMMAND = Command("terminal", terminal_settings, "Paramètres du terminal")

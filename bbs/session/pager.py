@@ -34,8 +34,11 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
         if top >= len(lines):
             return True
         pages = -(-len(lines) // per_page)
-        prompt = session.text("board.more", page=-(-top // per_page), pages=pages)
-        await session.send("{dim}" + prompt + "{/}", remember=False)
+        prompt = session.line_text(
+            "board.more", "board.more_short", page=-(-top // per_page), pages=pages
+        )
+        # Never wider than the screen: a footer that wraps would be erased only in part.
+        await session.send("{dim}" + escape(prompt) + "{/}", remember=False)
         while True:
             event = await session.read_event()
             await session.write_raw(
@@ -89,7 +92,9 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         chunk = lines[page_no * per_page : (page_no + 1) * per_page]
         await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
         session.remember("{title}" + escape(title) + "\n" + markup)
-        status = session.text("board.reader", page=page_no + 1, pages=pages)
+        status = session.line_text(
+            "board.reader", "board.reader_short", page=page_no + 1, pages=pages
+        )
         if notice:
             # The full help would no longer fit on the status line: page number only.
             status = (

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from bbs.accounts.model import GUEST, Caller
+from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs
 from bbs.menus.strings import Strings
 from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
@@ -22,6 +22,7 @@ from bbs.terminal.controls import Controls
 from bbs.terminal.detect import Detection
 from bbs.terminal.encoding import decoder, encode
 from bbs.terminal.render import render
+from bbs.terminal.width import char_width, text_width
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,9 @@ class Session:
         """The menu or area the caller is in, for logs and "who is online"."""
         self.caller: Caller = GUEST
         """Who is signed in on this line (a guest until sign-in)."""
+        self.chosen: Prefs = NO_PREFS
+        """What the caller chose on this call (language, terminal settings): kept with
+        their account once signed in, and winning over what it held."""
         self.detected = ""
         """How the terminal was identified, in English (the log)."""
         self.detection: Detection | None = None
@@ -483,6 +487,22 @@ class Session:
     def text(self, key: str, /, **values: object) -> str:
         """A localised string in the session's language."""
         return self.strings.get(key, self.lang, **values)
+
+    def line_text(self, key: str, short: str, /, **values: object) -> str:
+        """A one-line string that must not wrap (a footer, a pause): string `key` on
+        screens of 80 columns and more, `short` below, cut to the screen as a last resort."""
+        cols = self.caps.cols
+        text = self.text(key if cols >= 80 else short, **values)
+        if text_width(text) < cols:
+            return text
+        kept: list[str] = []
+        room = cols - 1
+        for ch in text:
+            room -= char_width(ch)
+            if room < 0:
+                break
+            kept.append(ch)
+        return "".join(kept)
 
     # ----------------------------------------------------------------- output
 
@@ -839,7 +859,10 @@ class Session:
         what the caller types next (typed ahead, as callers do), so it is given back to
         the next prompt rather than lost.
         """
-        await self.send("{dim}" + self.text("board.press_enter") + "{/}", remember=False)
+        await self.send(
+            "{dim}" + self.line_text("board.press_enter", "board.press_enter_short") + "{/}",
+            remember=False,
+        )
         while True:
             event = await self.read_event()
             if isinstance(event, (str, Key)):

@@ -415,6 +415,31 @@ class AccountRow(Base):
     """Locked by the sysop (`bbs user lock`): no sign-in until unlocked."""
 
 
+class AccountPrefRow(Base):
+    """What a caller chose for their terminal, restored at each sign-in (migration 0013).
+
+    One row per account, made the first time they change something; a None column is
+    "as detected" on each call. The language is `account.lang`.
+    """
+
+    __tablename__ = "account_pref"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    hotkeys: Mapped[bool | None]
+    protocol: Mapped[str | None]
+    tier: Mapped[str | None]
+    """ansi, vt100 or dumb."""
+    encoding: Mapped[str | None]
+    eight_bit: Mapped[bool | None]
+    cols: Mapped[int | None]
+    rows: Mapped[int | None]
+    """The screen length: lines before the pager stops."""
+    baud: Mapped[int | None]
+    """Modem speed emulated (0: as fast as the line goes)."""
+
+
 class LoginThrottleRow(Base):
     """Failed sign-ins per name key, known account or not (so both behave alike).
 
@@ -584,6 +609,7 @@ class UploadUsageRow(Base):
 LIVE_TABLES: tuple[str, ...] = (
     "company",
     "account",
+    "account_pref",
     "login_throttle",
     "licence",
     "contract",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
+
+from wcwidth import wcwidth
 
 TAB_STOP = 8
 """Tabs in text advance to the next multiple of this many columns."""
@@ -11,16 +12,14 @@ TAB_STOP = 8
 
 @lru_cache(maxsize=4096)
 def char_width(ch: str) -> int:
-    """Columns one character takes on a Unicode terminal: 0, 1 or 2."""
+    """Columns one character takes on a Unicode terminal: 0, 1 or 2.
+
+    Measured by `wcwidth`, as prompt_toolkit measures what the line editors show, so
+    a screen and the editor under it agree; controls (-1 there) take nothing.
+    """
     if ch.isascii():
         return 1 if ch.isprintable() else 0
-    category = unicodedata.category(ch)
-    if category in ("Mn", "Me", "Cf", "Cc") or unicodedata.combining(ch):
-        return 0
-    if 0x1160 <= ord(ch) <= 0x11FF:
-        # Hangul medial vowels and final consonants join the preceding syllable.
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return max(wcwidth(ch), 0)
 
 
 def text_width(text: str) -> int:
@@ -43,3 +42,35 @@ def expand_tabs(text: str, column: int = 0) -> str:
         column += pad
     out.append(text.rsplit("\t", 1)[1])
     return "".join(out)
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken between words (a word longer
+    than a line is split); at least one line."""
+    width = max(width, 1)
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while text_width(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            cut, used = 0, 0
+            while cut < len(word) and used + char_width(word[cut]) <= width:
+                used += char_width(word[cut])
+                cut += 1
+            cut = max(cut, 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        if not word:
+            continue
+        if line and text_width(line) + 1 + text_width(word) <= width:
+            line += " " + word
+        elif line:
+            lines.append(line)
+            line = word
+        else:
+            line = word
+    if line or not lines:
+        lines.append(line)
+    return lines
