@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bbs.board import Board
-from bbs.web.app import accepted_language, make_app
+from bbs.web.app import make_app
+from bbs.web.common import accepted_language
 from bbs.web.markup import to_html
 from bbs.web.sessions import MAX_AGE, SessionStore, csrf_ok
 
