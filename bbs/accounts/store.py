@@ -236,11 +236,6 @@ async def set_disabled(conn: AsyncConnection, key: str, disabled: bool) -> bool:
     return bool(done.rowcount)
 
 
-async def count_accounts(conn: AsyncConnection) -> int:
-    """How many accounts exist."""
-    return int(await conn.scalar(select(func.count()).select_from(ACCOUNT)) or 0)
-
-
 async def forget_throttle(conn: AsyncConnection, key: str) -> None:
     """Drop a name's failed sign-ins (a success, or the sysop's unlock)."""
     await conn.execute(delete(THROTTLE).where(THROTTLE.c.name_key == key))

@@ -733,8 +733,8 @@ async def lang_verb(ctx: Context, argument: str) -> bool:
 VERBS = [Verb(("LANG",), lang_verb, "verb.lang")]
 
 COMMANDS: list[Command] = [
-    Command("account_profile", profile, "Compte : mon profil"),
-    Command("account_password", change_password, "Compte : changer de mot de passe"),
-    Command("account_licence", add_licence, "Compte : enregistrer une licence"),
-    Command("account_switch", switch_caller, "Compte : s'identifier sous un autre nom"),
+    Command("account_profile", profile),
+    Command("account_password", change_password),
+    Command("account_licence", add_licence),
+    Command("account_switch", switch_caller),
 ]

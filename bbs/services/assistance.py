@@ -236,10 +236,9 @@ COMMANDS: list[Command] = [
     Command(
         "my_support",
         show_my_support,
-        "Mon assistance : vos droits, jours et crédits restants",
         showable=True,
     ),
-    Command("add_colleague", add_colleague, "Ajouter un collègue à sa société"),
+    Command("add_colleague", add_colleague),
 ]
 
 

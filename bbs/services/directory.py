@@ -106,7 +106,6 @@ def commands(directory: Directory) -> list[Command]:
         Command(
             "service",
             show_service,
-            "Numéros d'un service, pays par pays",
             takes_arg=True,
             validate=_service_code(directory),
             showable=True,
@@ -114,11 +113,10 @@ def commands(directory: Directory) -> list[Command]:
         Command(
             "country",
             show_country,
-            "Fiche d'un pays",
             takes_arg=True,
             validate=_country_code(directory),
             showable=True,
         ),
-        Command("centres", show_centres, "Centres d'assistance internationaux", showable=True),
-        Command("directory", directory_prompt, "Annuaire : recherche libre"),
+        Command("centres", show_centres, showable=True),
+        Command("directory", directory_prompt),
     ]

@@ -174,6 +174,6 @@ async def my_faxes(ctx: Context, arg: str | None) -> None:
 
 
 COMMANDS = [
-    Command("fax", order, "Fax sur demande : commander au clavier téléphonique"),
-    Command("fax_orders", my_faxes, "Fax sur demande : mes télécopies (téléchargement)"),
+    Command("fax", order),
+    Command("fax_orders", my_faxes),
 ]

@@ -643,10 +643,10 @@ VERBS = [
 ]
 
 COMMANDS: list[Command] = [
-    Command("forum", forum, "Forum Lotus (GO LOTUS, LOTGER, LOTFRA)", True, one_of(FORUM_CODES)),
-    Command("forum_log", moderation_log, "Forums : journal de modération"),
-    Command("who", who, "Qui est en ligne"),
-    Command("last_callers", last_callers, "Derniers appelants"),
-    Command("page_toggle", page_toggle, "Accepter ou refuser les messages"),
-    Command("chat_sysop", lambda ctx, arg: chat_command(ctx, ""), "Appeler le sysop"),
+    Command("forum", forum, True, one_of(FORUM_CODES)),
+    Command("forum_log", moderation_log),
+    Command("who", who),
+    Command("last_callers", last_callers),
+    Command("page_toggle", page_toggle),
+    Command("chat_sysop", lambda ctx, arg: chat_command(ctx, "")),
 ]

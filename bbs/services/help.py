@@ -23,4 +23,4 @@ async def show_help(ctx: Context, arg: str | None) -> None:
     await session.pause()
 
 
-COMMAND = Command("help", show_help, "Aide : les commandes de la messagerie")
+COMMAND = Command("help", show_help)

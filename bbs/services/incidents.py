@@ -730,8 +730,8 @@ async def _show_conflict(session: Session, before: inc.Incident, conflict: inc.C
 
 
 COMMANDS: list[Command] = [
-    Command("incident_open", open_incident, "Ouvrir un incident"),
-    Command("incidents", my_incidents, "Mes incidents"),
-    Command("incident_read", read_by_number, "Consulter un incident par son numéro"),
-    Command("incident_queue", specialist_queue, "File d'attente des spécialistes"),
+    Command("incident_open", open_incident),
+    Command("incidents", my_incidents),
+    Command("incident_read", read_by_number),
+    Command("incident_queue", specialist_queue),
 ]

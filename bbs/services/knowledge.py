@@ -291,8 +291,8 @@ async def on_sign_in(session: Session, board: Node) -> None:
 
 
 COMMANDS: list[Command] = [
-    Command("kb_search", search, "Base Lotus Knowledge : recherche"),
-    Command("kb_read", read, "Base Lotus Knowledge : lire un document"),
-    Command("kb_cdrom", cdrom, "Base Lotus Knowledge : édition CD-ROM"),
-    Command("kb_about", about, "Base Lotus Knowledge : abonnement"),
+    Command("kb_search", search),
+    Command("kb_read", read),
+    Command("kb_cdrom", cdrom),
+    Command("kb_about", about),
 ]

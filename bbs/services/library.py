@@ -402,8 +402,8 @@ async def search_results(ctx: Context, text: str) -> bool:
 
 
 COMMANDS = [
-    Command("lib_products", by_product, "Bibliothèque : par produit"),
-    Command("lib_categories", by_category, "Bibliothèque : par catégorie"),
-    Command("lib_new", whats_new, "Bibliothèque : nouveautés"),
-    Command("lib_search", search, "Bibliothèque : recherche"),
+    Command("lib_products", by_product),
+    Command("lib_categories", by_category),
+    Command("lib_new", whats_new),
+    Command("lib_search", search),
 ]

@@ -122,23 +122,14 @@ class Verb:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A named action; its docstring-like `summary` is its help line."""
+    """A named action a menu may run (`cmd:NAME[:ARG]`); the loader checks its argument."""
 
     name: str
     run: Runner
-    summary: str
     takes_arg: bool = False
     validate: Validator | None = None
     showable: bool = False
     """Whether a menu may display it under its text (`show =`): it only prints, never asks."""
-
-    def check(self, arg: str | None) -> str | None:
-        """An error message when `arg` does not suit this command, else None."""
-        if self.takes_arg and not arg:
-            return f"command {self.name!r} needs an argument"
-        if not self.takes_arg and arg:
-            return f"command {self.name!r} takes no argument"
-        return self.validate(arg) if self.validate else None
 
 
 async def unavailable(session: Session, error: BaseException | None = None) -> None:

@@ -175,4 +175,4 @@ async def terminal_settings(ctx: Context, arg: str | None) -> None:
         await keep_prefs(session, ctx.board, chosen(session, choice))
 
 
-COMMAND = Command("terminal", terminal_settings, "Paramètres du terminal")
+COMMAND = Command("terminal", terminal_settings)

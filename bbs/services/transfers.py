@@ -453,7 +453,7 @@ async def _run_receive(protocol: Protocol, line: Channel, door: _Skipping) -> No
         await zmodem_receive(line, door)
 
 
-COMMANDS = [Command("upload", deposit, "Dépôt de fichiers pour les spécialistes")]
+COMMANDS = [Command("upload", deposit)]
 VERBS = [
     Verb(("DL",), download, "verb.dl"),
     Verb(("UL",), upload, "verb.ul"),

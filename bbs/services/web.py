@@ -56,7 +56,7 @@ async def canada_here(ctx: Context, arg: str | None) -> None:
 
 
 COMMANDS = [
-    Command("web_here", web_here, "Ce serveur sur le Web, puis le service Web", showable=True),
-    Command("ftp_here", ftp_here, "Ce serveur en FTP, puis le serveur FTP", showable=True),
-    Command("canada_here", canada_here, "Ce serveur, puis la fiche du Canada", showable=True),
+    Command("web_here", web_here, showable=True),
+    Command("ftp_here", ftp_here, showable=True),
+    Command("canada_here", canada_here, showable=True),
 ]
