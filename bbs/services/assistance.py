@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bbs.menus.strings import elide
 from bbs.services.registry import Command, Context
+from bbs.session.pager import page
 from bbs.store.db import StoreError, transaction
 from bbs.support.companies import add_member, may_grant
 from bbs.support.contracts import (
@@ -71,7 +72,7 @@ async def _guest(session: Session) -> None:
     ]
     for key in GUEST_SERVICES:
         lines += ["", _text(session, key)]
-    await session.send("\n".join(lines) + "\n")
+    await page(session, "\n".join(lines) + "\n")
 
 
 def _licence_line(session: Session, lic: LicenceStatus) -> list[str]:
@@ -181,7 +182,7 @@ async def show_my_support(ctx: Context, arg: str | None) -> None:
         await session.send("{err}" + _text(session, "asst.unavailable") + "{/}\n")
         return
     head = "{dim}" + _text(session, "asst.for", user={"name": caller.name}) + "{/}\n\n"
-    await session.send(head + summary_markup(session, summary, today))
+    await page(session, head + summary_markup(session, summary, today))
 
 
 async def add_colleague(ctx: Context, arg: str | None) -> None:

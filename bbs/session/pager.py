@@ -24,18 +24,23 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
     # Lines printed since the caller last pressed a key are still to be read: they count
     # against this page, so that nothing scrolls away unread.
     used = max(used, session.rows_used)
+    session.rows_used = used
     while True:
-        per_page = max(session.caps.rows - 1 - used, 3)
+        per_page = max(session.caps.rows - 1, 3)
+        # A screen already nearly full gets its pause first: never more than it holds.
+        room = per_page - used if used else per_page
         used = 0
-        chunk = lines[top : top + per_page]
-        await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
+        chunk = lines[top : top + max(room, 0)]
+        if chunk:
+            text = "".join(line + "\r\n" for line in chunk)
+            await session.write_raw(encode(text, session.caps))
         session.rows_used += len(chunk)
         top += len(chunk)
         if top >= len(lines):
             return True
         pages = -(-len(lines) // per_page)
         prompt = session.line_text(
-            "board.more", "board.more_short", page=-(-top // per_page), pages=pages
+            "board.more", "board.more_short", page=max(1, -(-top // per_page)), pages=pages
         )
         # Never wider than the screen: a footer that wraps would be erased only in part.
         await session.send("{dim}" + escape(prompt) + "{/}", remember=False)
