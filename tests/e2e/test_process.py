@@ -113,9 +113,10 @@ def test_menus_check_names_file_and_line(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "menus", menus)
     fax = menus / "fax.toml"
     text = fax.read_text(encoding="utf-8")
-    assert 'action = "menu:index"' in text
+    assert 'action = "cmd:service:fax"' in text
     fax.write_text(
-        text.replace('action = "menu:index"', 'action = "menu:nulle_part"', 1), encoding="utf-8"
+        text.replace('action = "cmd:service:fax"', 'action = "menu:nulle_part"', 1),
+        encoding="utf-8",
     )
     line = next(
         n
@@ -136,7 +137,7 @@ def test_serve_refuses_bad_menus(tmp_path: Path, loaded_db: str) -> None:
     web = menus / "web.toml"
     web.write_text(
         web.read_text(encoding="utf-8")
-        + '\n[[items]]\nkey = "I"\naction = "back"\n[items.label]\nfr = "x"\nen = "x"\nde = "x"\n',
+        + '\n[[items]]\nkey = "N"\naction = "back"\n[items.label]\nfr = "x"\nen = "x"\nde = "x"\n',
         encoding="utf-8",
     )
     env = {**os.environ, "BBS_MENUS_DIR": str(menus)}

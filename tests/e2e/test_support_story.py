@@ -97,7 +97,7 @@ async def choose(line: Line, answer: str, until: str = "Votre choix") -> str:
 async def profile(line: Line) -> str:
     """Mon compte, then Mon profil, from the index; back at the index after."""
     await choose(line, "P")
-    shown = await choose(line, "P", "Appuyez sur Entree")
+    shown = await choose(line, "P", "Entree : retour")
     await choose(line, "")
     await choose(line, "GO INDEX")
     return shown
@@ -191,7 +191,7 @@ async def contact_opens_an_incident(story: Story, capsys: pytest.CaptureFixture[
         await choose(line, "Le recalcul bloque", "Tapez votre texte")
         line.type("Le recalcul de BUDGET.WK4 ne finit jamais.\r")
         line.type("Le fichier est joint.\r.\r")
-        assert "il vous en reste 1" in await line.expect("Envoyer cet incident")
+        assert "il vous en restera 0" in await line.expect("Envoyer cet incident")
         await choose(line, "O", "Incident no 1 ouvert")
         await line.expect("Joindre des exemples")
         await choose(line, "O", "Protocole d'envoi")
@@ -266,6 +266,9 @@ async def contact_reads_the_reply(story: Story) -> Line:
         await choose(line, "R", "Tapez votre texte")
         line.type("Bonjour de la part de Dupont SA.\r.\r")
         await line.expect("Message publie")
+        # The confirmation stays until a key; the thread is drawn again after it.
+        await line.expect("Appuyez sur Entree")
+        line.type("\r")
         thread = await line.expect("R repondre")
         assert "Bonjour de la part de Dupont SA." in thread
     except BaseException:
@@ -290,6 +293,8 @@ async def sysop_moderates(story: Story, contact: Line, capsys: pytest.CaptureFix
         thread = await choose(line, "1", "masquer")
         assert "#2" in thread and "Bonjour de la part de Dupont SA." in thread
         await choose(line, "M 2", "Message masque")
+        await line.expect("Appuyez sur Entree")
+        line.type("\r")
         thread = await line.expect("masquer")
         assert "[masque]" in thread
     finally:
