@@ -309,11 +309,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self._ended = True
         log_event("disconnected", reason, addr=self.address, node=self._limits.node)
         transport = self._line
-        if (
-            isinstance(transport, asyncio.WriteTransport)
-            and not transport.is_closing()
-            and message
-        ):
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing() and message:
             transport.write(b"\r\n" + message.encode("ascii") + b"\r\n")
         self._held.clear()
         if self.writer is not None:
@@ -337,10 +333,10 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         if reason not in self._read_holds:
             return
         self._read_holds.discard(reason)
-        if not self._read_holds and isinstance(self._line, asyncio.ReadTransport):
-            if not self._ended:
-                with contextlib.suppress(RuntimeError):
-                    self._line.resume_reading()
+        line = self._line
+        if not self._read_holds and not self._ended and isinstance(line, asyncio.ReadTransport):
+            with contextlib.suppress(RuntimeError):
+                line.resume_reading()
 
     def _wait(self, seconds: float) -> None:
         """Pause reading for `seconds` (over budget), then carry on with what is held."""
