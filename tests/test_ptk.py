@@ -15,7 +15,7 @@ import pytest
 from bbs.menus.strings import Strings
 from bbs.session import ptk
 from bbs.session.link import Negotiated
-from bbs.session.ptk import _Keyboard, completions, prompt_line
+from bbs.session.ptk import completions, prompt_line
 from bbs.session.session import Hangup, Session, SessionSettings
 from bbs.terminal.caps import Caps, Encoding, Tier
 
@@ -178,14 +178,15 @@ async def test_keys_typed_before_the_prompt_are_edited() -> None:
     assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "belgique"
 
 
-def test_keyboard_joins_cr_lf_split_between_feeds() -> None:
-    keyboard = _Keyboard()
-    first = keyboard.feed("ab\r")
-    second = keyboard.feed("\ncd\r")
-    third = keyboard.feed("\x00")
-    assert [k.data for k in first] == ["a", "b", "\r"]
-    assert [k.data for k in second] == ["c", "d", "\r"]
-    assert third == []
+async def test_cr_and_lf_split_between_packets_are_one_enter() -> None:
+    session, link = make()
+    task = await start(session, link)
+    link.type(b"ab\r")
+    assert await within(task) == "ab"
+    link.type(b"\ncd\r")
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "cd"
+    link.type(b"\x00ef\r")
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "ef"
 
 
 @pytest.mark.parametrize("erase", [b"\x7f", b"\x08"])

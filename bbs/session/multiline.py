@@ -673,7 +673,7 @@ async def screen_editor(
                 await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
             raise
         finally:
-            session.resume_input(edit.input.leftover(unused), after_cr=edit.input.after_cr)
+            session.resume_input(edit.input.leftover(unused))
             edit.app = None
             await edit.wire.settle()
     # The caller typed all along what the editor drew: nothing there is left unread.

@@ -27,7 +27,6 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.input.ansi_escape_sequences import ANSI_SEQUENCES
 from prompt_toolkit.input.typeahead import get_typeahead
-from prompt_toolkit.input.vt100_parser import Vt100Parser
 from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, KeyPressEvent
 from prompt_toolkit.key_binding.bindings.page_navigation import load_page_navigation_bindings
 from prompt_toolkit.key_binding.defaults import load_key_bindings
@@ -40,7 +39,7 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
 from bbs.directory.text import fold
-from bbs.session.keys import MAX_SEQUENCE
+from bbs.session.keys import Control, Event, Key
 from bbs.session.session import Hangup, Session
 from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
@@ -49,9 +48,6 @@ from bbs.terminal.render import render
 __all__ = ["completions", "prompt_line"]
 
 _ESC = "\x1b"
-_PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
-"""Bracketed paste is never enabled; a client sending its start mark would make
-prompt_toolkit buffer everything that follows until the end mark."""
 _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
 _BACKLOG = 256
@@ -110,89 +106,63 @@ def _columns(words: Sequence[str], width: int, height: int) -> list[str]:
 # ----------------------------------------------------------------- input
 
 
-class _Keyboard:
-    """Caller text to key presses: telnet Enter made one CR, unknown escape sequences dropped.
+_NAMED: dict[Key, KeyPress] = {
+    Key.ENTER: KeyPress(Keys.ControlM, "\r"),
+    Key.ERASE: KeyPress(Keys.ControlH, "\x7f"),
+    Key.TAB: KeyPress(Keys.ControlI, "\t"),
+    Key.INTERRUPT: KeyPress(Keys.ControlC, "\x03"),
+    Key.EOF: KeyPress(Keys.ControlD, "\x04"),
+    Key.KILL_LINE: KeyPress(Keys.ControlU, "\x15"),
+    Key.KILL_END: KeyPress(Keys.ControlK, "\x0b"),
+    Key.KILL_WORD: KeyPress(Keys.ControlW, "\x17"),
+    Key.ESCAPE: KeyPress(Keys.Escape, _ESC),
+    Key.UP: KeyPress(Keys.Up, "\x1b[A"),
+    Key.DOWN: KeyPress(Keys.Down, "\x1b[B"),
+    Key.RIGHT: KeyPress(Keys.Right, "\x1b[C"),
+    Key.LEFT: KeyPress(Keys.Left, "\x1b[D"),
+    Key.HOME: KeyPress(Keys.Home, "\x1b[H"),
+    Key.END: KeyPress(Keys.End, "\x1b[F"),
+    Key.DELETE: KeyPress(Keys.Delete, "\x1b[3~"),
+    Key.PAGE_UP: KeyPress(Keys.PageUp, "\x1b[5~"),
+    Key.PAGE_DOWN: KeyPress(Keys.PageDown, "\x1b[6~"),
+    Key.TOO_LONG: TOO_LONG,
+}
+"""The session's named keys as prompt_toolkit's key presses."""
+_CONTROLS: dict[str, KeyPress] = {
+    ch: KeyPress(key, ch)
+    for ch, key in ANSI_SEQUENCES.items()
+    if len(ch) == 1 and "\x00" < ch < " " and isinstance(key, Keys)
+}
+"""Control characters as prompt_toolkit's key presses (^A is Keys.ControlA ...)."""
+_EVENTS: dict[Keys | str, Event] = {press.key: key for key, press in _NAMED.items()}
+"""Key presses prompt_toolkit left unused, as the session's events again."""
 
-    Only whole, known sequences reach prompt_toolkit's parser, whose prefix cache is
-    process-wide: arbitrary sequences or characters from callers would grow it forever.
-    """
 
-    def __init__(self) -> None:
-        self._keys: list[KeyPress] = []
-        self._parser = Vt100Parser(self._keys.append)
-        self._seq = ""
-        self.after_cr = False
-        """The last character was a CR: an LF or NUL next belongs to the same Enter."""
+def key_press(event: Event) -> KeyPress | None:
+    """The prompt_toolkit key press for one of the session's input events, if it has one."""
+    if isinstance(event, str):
+        return KeyPress(event, event)
+    if isinstance(event, Key):
+        return _NAMED.get(event)
+    if isinstance(event, Control):
+        return _CONTROLS.get(event.char)
+    return None
 
-    def feed(self, text: str) -> list[KeyPress]:
-        """Key presses for `text`; an unfinished escape sequence waits for more."""
-        for ch in text:
-            self._char(ch)
-        keys = self._keys[:]
-        self._keys.clear()
-        return keys
 
-    def flush(self) -> list[KeyPress]:
-        """A lone ESC with nothing after it is the Escape key; a partial sequence is dropped."""
-        seq, self._seq = self._seq, ""
-        return [KeyPress(Keys.Escape, _ESC)] if seq == _ESC else []
-
-    @property
-    def pending(self) -> str:
-        """The unfinished escape sequence, if any."""
-        return self._seq
-
-    def _char(self, ch: str) -> None:
-        if self.after_cr:
-            self.after_cr = False
-            if ch in "\n\x00":
-                return
-        if self._seq:
-            self._sequence(ch)
-        elif ch in "\r\n":
-            self.after_cr = ch == "\r"
-            self._parser.feed_and_flush("\r")
-        elif ch == _ESC:
-            self._seq = ch
-        elif ch == "\x00":
-            pass  # padding some clients send; Ctrl-Space "set mark" is no use on a one-line prompt
-        elif ch < " " or ch == "\x7f":
-            self._parser.feed_and_flush(ch)
-        elif ch.isprintable() and ch != "\ufffd":
-            # Straight to a key press: through the parser every new character would be cached.
-            self._keys.append(KeyPress(ch, ch))
-
-    def _sequence(self, ch: str) -> None:
-        seq = self._seq + ch
-        if len(seq) == 2:
-            if ch in "[O":
-                self._seq = seq
-                return
-            self._seq = ""
-            if " " <= ch <= "~":
-                self._parser.feed_and_flush(seq)  # Meta-key, as Escape then the key
-            else:
-                self._keys.append(KeyPress(Keys.Escape, _ESC))
-                self._char(ch)
-            return
-        if "\x40" <= ch <= "\x7e":
-            self._seq = ""
-            if seq in ANSI_SEQUENCES and seq not in _PASTE_MARKS:
-                self._parser.feed_and_flush(seq)
-        elif "\x20" <= ch <= "\x3f" and len(seq) < MAX_SEQUENCE:
-            self._seq = seq
-        else:
-            # Garbage or a control character inside a sequence: drop the sequence, keep the key.
-            self._seq = ""
-            if not "\x20" <= ch <= "\x3f":
-                self._char(ch)
+def session_event(press: KeyPress) -> Event | None:
+    """A key press prompt_toolkit did not use, as the session's input event again."""
+    if press.key in _EVENTS:
+        return _EVENTS[press.key]
+    if isinstance(press.key, str) and len(press.key) == 1 and press.key.isprintable():
+        return press.key
+    return None
 
 
 class _CallerInput(Input):
-    """prompt_toolkit input fed with the caller's text by the session: no file descriptor."""
+    """prompt_toolkit input fed with the session's key events: no file descriptor, and no
+    parser of its own (the session's is the only one)."""
 
     def __init__(self, typeahead_key: str) -> None:
-        self._keyboard = _Keyboard()
         self._keys: list[KeyPress] = []
         self._typeahead_key = typeahead_key
         self._ready: Callable[[], None] | None = None
@@ -202,12 +172,13 @@ class _CallerInput(Input):
         self.last_input = time.monotonic()
         """When the caller last typed something, for the idle timeout."""
 
-    def feed(self, text: str) -> None:
+    def feed(self, events: list[Event]) -> None:
         """The session's sink for diverted input."""
-        if not text:
-            return
         self.last_input = time.monotonic()
-        self._keys.extend(self._keyboard.feed(text))
+        for event in events:
+            press = key_press(event)
+            if press is not None:
+                self._keys.append(press)
         self._wake()
 
     def overflow(self) -> None:
@@ -221,17 +192,12 @@ class _CallerInput(Input):
             self._room.clear()
             await self._room.wait()
 
-    def leftover(self, unprocessed: Sequence[KeyPress]) -> str:
-        """Text typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
+    def leftover(self, unprocessed: Sequence[KeyPress]) -> list[Event]:
+        """Keys typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
         keys = [*unprocessed, *self._keys]
         self._keys.clear()
         self._room.set()
-        return "".join(key.data for key in keys) + self._keyboard.pending
-
-    @property
-    def after_cr(self) -> bool:
-        """Whether input ended on a CR whose LF or NUL may still be on its way."""
-        return self._keyboard.after_cr
+        return [e for e in map(session_event, keys) if e is not None]
 
     def _wake(self) -> None:
         # Keys are read from a loop callback, not inside the session's read loop: a key
@@ -260,7 +226,8 @@ class _CallerInput(Input):
         return keys
 
     def flush_keys(self) -> list[KeyPress]:
-        return self._keyboard.flush()
+        # A lone ESC is told from a sequence by the session's parser, before it gets here.
+        return []
 
     @property
     def closed(self) -> bool:
@@ -693,7 +660,7 @@ async def prompt_line(
                 await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
             raise
         finally:
-            session.resume_input(edit.input.leftover(unprocessed), after_cr=edit.input.after_cr)
+            session.resume_input(edit.input.leftover(unprocessed))
             edit.app = None
             await edit.wire.settle()
     session.acknowledge()
