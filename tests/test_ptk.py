@@ -410,12 +410,12 @@ async def test_window_change_redraws_at_the_new_width() -> None:
 async def test_application_is_collected_after_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
     apps: list[weakref.ref[Any]] = []
 
-    class Watched(ptk._LineApp):
+    class Watched(ptk.LineApp):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             apps.append(weakref.ref(self))
 
-    monkeypatch.setattr(ptk, "_LineApp", Watched)
+    monkeypatch.setattr(ptk, "LineApp", Watched)
     assert await line_for(b"alle\t\r", history=["belgique"]) == "Allemagne"
     assert await line_for(b"a\t\x03") == ""
     gc.collect()
@@ -435,7 +435,7 @@ async def test_overlapping_edits_leave_no_signal_handler_behind() -> None:
     assert await within(b) == "b"
     handlers = getattr(loop, "_signal_handlers", {})
     assert not any(
-        isinstance(getattr(h._callback, "__self__", None), ptk._LineApp) for h in handlers.values()
+        isinstance(getattr(h._callback, "__self__", None), ptk.LineApp) for h in handlers.values()
     )
 
 
@@ -445,7 +445,11 @@ def test_other_applications_keep_their_own_default_bindings() -> None:
     from prompt_toolkit.output import DummyOutput
 
     other: Application[None] = Application(input=DummyInput(), output=DummyOutput())
-    assert other._default_bindings is not ptk._SHARED_DEFAULTS
+    ours = ptk.LineApp(input=DummyInput(), output=DummyOutput())
+    theirs = ptk.LineApp(input=DummyInput(), output=DummyOutput())
+    assert ours._default_bindings is theirs._default_bindings
+    assert ours._page_navigation_bindings is theirs._page_navigation_bindings
+    assert other._default_bindings is not ours._default_bindings
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import itertools
 import math
+import signal
+import threading
 import time
+import types
 from collections.abc import Callable, Coroutine, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
-from contextvars import ContextVar
 from typing import Any, TextIO, cast
 
-import prompt_toolkit.application.application as pt_application
 from prompt_toolkit.application import Application, create_app_session, get_app, in_terminal
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.data_structures import Size
@@ -27,9 +28,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.input.ansi_escape_sequences import ANSI_SEQUENCES
 from prompt_toolkit.input.typeahead import get_typeahead
-from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, KeyPressEvent
-from prompt_toolkit.key_binding.bindings.page_navigation import load_page_navigation_bindings
-from prompt_toolkit.key_binding.defaults import load_key_bindings
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import Layout, Window
 from prompt_toolkit.layout.controls import BufferControl
@@ -45,7 +44,7 @@ from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.render import render
 
-__all__ = ["completions", "prompt_line"]
+__all__ = ["Edit", "LineApp", "completions", "key_press", "prompt_line", "typeahead_slot"]
 
 _ESC = "\x1b"
 _KEYS_AT_ONCE = 64
@@ -265,7 +264,7 @@ _slot_numbers = itertools.count()
 
 
 @contextlib.contextmanager
-def _typeahead_slot() -> Iterator[str]:
+def typeahead_slot() -> Iterator[str]:
     """A typeahead key no running edit uses.
 
     prompt_toolkit keeps typeahead in a process-wide dict that never forgets a key: a
@@ -417,7 +416,7 @@ def _key_bindings() -> KeyBindings:
         # Refused, not cut: the caller is told and types the line again.
         event.current_buffer.reset()
         app = event.app
-        if isinstance(app, _LineApp) and app.on_too_long is not None:
+        if isinstance(app, LineApp) and app.on_too_long is not None:
             app.create_background_task(app.on_too_long())
 
     @bindings.add("tab")
@@ -455,63 +454,63 @@ async def _show_choices(app: Application[str], words: Sequence[str]) -> None:
 _BINDINGS = _key_bindings()
 
 
-_building = ContextVar("_building", default=False)
-"""Whether a _LineApp is being constructed (in this context)."""
+def _constructor_sharing_defaults() -> Callable[..., None]:
+    """prompt_toolkit's own Application constructor, run where its two loaders of default
+    key bindings hand out one set built here.
+
+    Application() builds its own copy of the Emacs/Vi defaults and page-navigation
+    bindings (about 250 KiB, more than the rest of an edit) although they keep no per-app
+    state. The copy of the constructor sees other loaders; nothing else in the process
+    does, and a prompt_toolkit that loads them otherwise keeps its own constructor.
+    """
+    init = Application.__init__
+    names = dict(init.__globals__)
+    loaders = ("load_key_bindings", "load_page_navigation_bindings")
+    if not all(callable(names.get(name)) for name in loaders):
+        return init
+    for name in loaders:
+        built = names[name]()
+        names[name] = lambda built=built: built
+    shared = types.FunctionType(
+        init.__code__, names, init.__name__, init.__defaults__, init.__closure__
+    )
+    shared.__kwdefaults__ = init.__kwdefaults__
+    return shared
 
 
-class _LineApp(Application[str]):
-    """A prompt_toolkit application editing one caller's line."""
+_construct = _constructor_sharing_defaults()
+
+
+class LineApp(Application[str]):
+    """A prompt_toolkit application editing one caller's line; all share one set of
+    default key bindings."""
 
     def __init__(
         self, on_too_long: Callable[[], Coroutine[Any, Any, None]] | None = None, **options: Any
     ) -> None:
         self.on_too_long = on_too_long
         """Tells the caller their line was refused for its length."""
-        token = _building.set(True)
-        try:
-            super().__init__(**options)
-        finally:
-            _building.reset(token)
+        _construct(self, **options)
 
 
-# Application() loads its own copy of prompt_toolkit's default key bindings (240 KiB,
-# two thirds of what an edit holds); they keep no per-app state, so edits share one.
-_load_key_bindings = load_key_bindings
-_load_page_navigation_bindings = load_page_navigation_bindings
-_SHARED_DEFAULTS = _load_key_bindings()
-_SHARED_PAGE_NAVIGATION = _load_page_navigation_bindings()
+def _no_window() -> None:
+    """SIGWINCH: callers' windows change through NAWS, never through the server's tty."""
 
 
-def _default_bindings() -> KeyBindingsBase:
-    return _SHARED_DEFAULTS if _building.get() else _load_key_bindings()
+def _quiet_winch() -> None:
+    """Put a neutral SIGWINCH handler in place before an edit's app installs its own.
+
+    prompt_toolkit hooks SIGWINCH for each running app and puts "the previous" handler
+    back when it ends; edits overlap, so without this an app that has finished could be
+    put back and kept alive by the loop. Each app now restores the neutral handler.
+    """
+    if not hasattr(signal, "SIGWINCH") or threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, _no_window)
 
 
-def _page_navigation_bindings() -> KeyBindingsBase:
-    return _SHARED_PAGE_NAVIGATION if _building.get() else _load_page_navigation_bindings()
-
-
-pt_application.load_key_bindings = _default_bindings  # type: ignore[attr-defined]
-pt_application.load_page_navigation_bindings = _page_navigation_bindings  # type: ignore[attr-defined]
-
-_attach_winch = pt_application.attach_winch_signal_handler
-
-
-@contextlib.contextmanager
-def _winch_unless_caller(handler: Callable[[], None]) -> Generator[None, None, None]:
-    # prompt_toolkit hooks SIGWINCH for each running app and restores "the previous"
-    # handler when it ends; edits overlap, so that restores the handler of an app that
-    # has finished, which keeps it alive forever. Callers resize through NAWS instead.
-    if isinstance(getattr(handler, "__self__", None), _LineApp):
-        yield
-    else:
-        with _attach_winch(handler):
-            yield
-
-
-pt_application.attach_winch_signal_handler = _winch_unless_caller
-
-
-class _Edit:
+class Edit:
     """One line being edited: the app, its input and output, and the session's clock."""
 
     def __init__(self, session: Session, typeahead_key: str) -> None:
@@ -550,7 +549,10 @@ class _Edit:
             app.invalidate()
 
     def start_watch(self) -> None:
-        """Start the idle watch in the app; a hang-up reported before the app ran ends it now."""
+        """Start the idle watch in the app; a hang-up reported before the app ran ends it now.
+
+        Run as the app's `pre_run`, just before it hooks SIGWINCH."""
+        _quiet_winch()
         if self.failure is not None:
             self.fail(self.failure)
         elif self.app is not None:
@@ -603,8 +605,8 @@ async def prompt_line(
     text = render(prompt, session.caps).removesuffix("\n").removesuffix("\r")
     head, _, last = text.rpartition("\n")
     fragments = to_formatted_text(ANSI(last.replace("\r", "")))
-    with _typeahead_slot() as slot:
-        edit = _Edit(session, slot)
+    with typeahead_slot() as slot:
+        edit = Edit(session, slot)
         # Hang-ups and window changes reach the edit through the session: it reads no events.
         session.divert_input(
             edit.input.feed,
@@ -619,7 +621,7 @@ async def prompt_line(
                 await session.write_raw(encode(head + "\n", session.caps))
             with create_app_session(input=edit.input, output=edit.output):
                 limit = session.settings.max_line
-                edit.app = _LineApp(
+                edit.app = LineApp(
                     on_too_long=lambda: edit.say(
                         "\n{warn}" + session.text("board.too_long", max=limit) + "{/}\n"
                     ),
