@@ -14,6 +14,7 @@ import pytest
 
 from bbs.menus.strings import Strings
 from bbs.session import ptk
+from bbs.session.keys import Key
 from bbs.session.link import Negotiated
 from bbs.session.ptk import completions, prompt_line
 from bbs.session.session import Hangup, Session, SessionSettings
@@ -168,6 +169,40 @@ async def test_lf_arriving_after_the_edit_ended_is_not_another_enter() -> None:
     assert await within(task) == "belgique"
     link.type(b"\nx\r\n")
     assert await within(session.read_line()) == "x"
+
+
+async def test_named_keys_typed_before_the_prompt_reach_it_as_keys() -> None:
+    session, _ = make()
+    typed = ["a", "b", "c", Key.LEFT, Key.LEFT, "y", Key.HOME, "z", Key.END, "w", Key.ENTER]
+    session.push_back(typed)
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "zaybcw"
+
+
+async def test_control_keys_reach_the_prompt() -> None:
+    # ^A: start of line (Emacs), through the session's one parser.
+    assert await line_for(b"abc\x01X\r") == "Xabc"
+
+
+async def test_keys_after_enter_come_back_to_the_session_as_keys() -> None:
+    session, link = make()
+    task = await start(session, link)
+    link.type(b"ab\rcd\x1b[Dx\r")
+    assert await within(task) == "ab"
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "cxd"
+
+
+def test_prompt_toolkit_is_not_patched() -> None:
+    import prompt_toolkit.application.application as application
+    from prompt_toolkit.key_binding.bindings.page_navigation import (
+        load_page_navigation_bindings,
+    )
+    from prompt_toolkit.key_binding.defaults import load_key_bindings
+
+    import bbs.session.multiline  # noqa: F401
+
+    assert application.load_key_bindings is load_key_bindings
+    assert application.load_page_navigation_bindings is load_page_navigation_bindings
+    assert application.attach_winch_signal_handler.__module__ == application.__name__
 
 
 async def test_keys_typed_before_the_prompt_are_edited() -> None:

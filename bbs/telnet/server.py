@@ -800,6 +800,8 @@ class Gate(asyncio.Protocol):
             protocol.connection_made(transport)
         except Exception:
             self._edge.admission.release(peer[0])
+            if protocol.forget is not None:
+                protocol.forget(protocol)
             raise
         if rest:
             protocol.data_received(rest)
