@@ -4,6 +4,10 @@ Each call builds one prompt_toolkit Application for the time of the edit, over a
 fed by the session (no file descriptor) and an output written through it, and drops it
 when the line is done. An edit in progress holds about 200 KiB (a PromptSession kept
 open held 500-800 KiB); once the call returns, nothing of it is left.
+
+The input is the session's key events turned into prompt_toolkit's key presses: one
+parser (bbs/session/keys.py) reads what callers type. prompt_toolkit is configured and
+subclassed, never patched.
 """
 
 from __future__ import annotations
