@@ -425,7 +425,7 @@ async def run_node(
     await stop.wait()
     log.warning("stopping: telling %d caller(s)", len(board.sessions))
     # Stop listening first, but close callers' lines only after they have read the notice.
-    server._server.close()
+    server.stop_listening()
     if phone is not None:
         phone.close()
     await board.shutdown()

@@ -14,8 +14,9 @@ import pytest
 
 from bbs.menus.strings import Strings
 from bbs.session import ptk
+from bbs.session.keys import Key
 from bbs.session.link import Negotiated
-from bbs.session.ptk import _Keyboard, completions, prompt_line
+from bbs.session.ptk import completions, prompt_line
 from bbs.session.session import Hangup, Session, SessionSettings
 from bbs.terminal.caps import Caps, Encoding, Tier
 
@@ -170,6 +171,40 @@ async def test_lf_arriving_after_the_edit_ended_is_not_another_enter() -> None:
     assert await within(session.read_line()) == "x"
 
 
+async def test_named_keys_typed_before_the_prompt_reach_it_as_keys() -> None:
+    session, _ = make()
+    typed = ["a", "b", "c", Key.LEFT, Key.LEFT, "y", Key.HOME, "z", Key.END, "w", Key.ENTER]
+    session.push_back(typed)
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "zaybcw"
+
+
+async def test_control_keys_reach_the_prompt() -> None:
+    # ^A: start of line (Emacs), through the session's one parser.
+    assert await line_for(b"abc\x01X\r") == "Xabc"
+
+
+async def test_keys_after_enter_come_back_to_the_session_as_keys() -> None:
+    session, link = make()
+    task = await start(session, link)
+    link.type(b"ab\rcd\x1b[Dx\r")
+    assert await within(task) == "ab"
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "cxd"
+
+
+def test_prompt_toolkit_is_not_patched() -> None:
+    import prompt_toolkit.application.application as application
+    from prompt_toolkit.key_binding.bindings.page_navigation import (
+        load_page_navigation_bindings,
+    )
+    from prompt_toolkit.key_binding.defaults import load_key_bindings
+
+    import bbs.session.multiline  # noqa: F401
+
+    assert application.load_key_bindings is load_key_bindings
+    assert application.load_page_navigation_bindings is load_page_navigation_bindings
+    assert application.attach_winch_signal_handler.__module__ == application.__name__
+
+
 async def test_keys_typed_before_the_prompt_are_edited() -> None:
     session, link = make()
     link.type(b"belg\x7fgique\r")
@@ -178,14 +213,15 @@ async def test_keys_typed_before_the_prompt_are_edited() -> None:
     assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "belgique"
 
 
-def test_keyboard_joins_cr_lf_split_between_feeds() -> None:
-    keyboard = _Keyboard()
-    first = keyboard.feed("ab\r")
-    second = keyboard.feed("\ncd\r")
-    third = keyboard.feed("\x00")
-    assert [k.data for k in first] == ["a", "b", "\r"]
-    assert [k.data for k in second] == ["c", "d", "\r"]
-    assert third == []
+async def test_cr_and_lf_split_between_packets_are_one_enter() -> None:
+    session, link = make()
+    task = await start(session, link)
+    link.type(b"ab\r")
+    assert await within(task) == "ab"
+    link.type(b"\ncd\r")
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "cd"
+    link.type(b"\x00ef\r")
+    assert await within(prompt_line(session, PROMPT, COUNTRIES, [])) == "ef"
 
 
 @pytest.mark.parametrize("erase", [b"\x7f", b"\x08"])
@@ -409,12 +445,12 @@ async def test_window_change_redraws_at_the_new_width() -> None:
 async def test_application_is_collected_after_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
     apps: list[weakref.ref[Any]] = []
 
-    class Watched(ptk._LineApp):
+    class Watched(ptk.LineApp):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             apps.append(weakref.ref(self))
 
-    monkeypatch.setattr(ptk, "_LineApp", Watched)
+    monkeypatch.setattr(ptk, "LineApp", Watched)
     assert await line_for(b"alle\t\r", history=["belgique"]) == "Allemagne"
     assert await line_for(b"a\t\x03") == ""
     gc.collect()
@@ -434,7 +470,7 @@ async def test_overlapping_edits_leave_no_signal_handler_behind() -> None:
     assert await within(b) == "b"
     handlers = getattr(loop, "_signal_handlers", {})
     assert not any(
-        isinstance(getattr(h._callback, "__self__", None), ptk._LineApp) for h in handlers.values()
+        isinstance(getattr(h._callback, "__self__", None), ptk.LineApp) for h in handlers.values()
     )
 
 
@@ -444,7 +480,11 @@ def test_other_applications_keep_their_own_default_bindings() -> None:
     from prompt_toolkit.output import DummyOutput
 
     other: Application[None] = Application(input=DummyInput(), output=DummyOutput())
-    assert other._default_bindings is not ptk._SHARED_DEFAULTS
+    ours = ptk.LineApp(input=DummyInput(), output=DummyOutput())
+    theirs = ptk.LineApp(input=DummyInput(), output=DummyOutput())
+    assert ours._default_bindings is theirs._default_bindings
+    assert ours._page_navigation_bindings is theirs._page_navigation_bindings
+    assert other._default_bindings is not ours._default_bindings
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -38,6 +39,16 @@ def make(link: FakeLink, **settings: float) -> Session:
 
 async def within(coro: object, seconds: float = 3.0) -> object:
     return await asyncio.wait_for(coro, seconds)  # type: ignore[arg-type]
+
+
+async def until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Wait, at most `seconds`, for `condition` to hold."""
+
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(poll(), seconds)
 
 
 @pytest.mark.parametrize("enter", [b"\r\n", b"\r\x00", b"\n", b"\r"])
@@ -246,10 +257,10 @@ async def test_resize_redraws_the_line_being_typed() -> None:
     await session.send("Bonjour")
     link.type(b"bel")
     task = asyncio.create_task(session.read_line("? "))
-    await asyncio.sleep(0.1)
+    await until(lambda: bytes(link.output).rstrip().endswith(b"? bel"))
     link.take()
     link.resize(40, 20)
-    await asyncio.sleep(0.1)
+    await until(lambda: bytes(link.output).rstrip().endswith(b"? bel"))
     assert session.caps.cols == 40
     redrawn = link.take()
     assert b"Bonjour" in redrawn and redrawn.rstrip().endswith(b"? bel")

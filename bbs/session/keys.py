@@ -53,6 +53,14 @@ class CursorReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Control:
+    """A control character with no named key (^A, ^E, ^Z ...): editing keys of the
+    full editors, reported only while one of them reads the input."""
+
+    char: str
+
+
+@dataclass(frozen=True, slots=True)
 class Resize:
     """The caller's window changed size (NAWS)."""
 
@@ -60,8 +68,9 @@ class Resize:
     rows: int
 
 
-Event = str | Key | CursorReport | Resize
-"""One input event: a printable character (str of length 1), a Key, a report or a resize."""
+Event = str | Key | Control | CursorReport | Resize
+"""One input event: a printable character (str of length 1), a Key, a control character,
+a report or a resize."""
 
 _ESC = "\x1b"
 _CSI_FINAL = {
@@ -107,18 +116,14 @@ class KeyParser:
     """Turns decoded input text into events, keeping state across packet boundaries.
 
     CR LF, CR NUL and a lone LF each count as one Enter, even when the pair is split
-    between two packets.
+    between two packets. With `controls`, control characters without a named key become
+    `Control` events (NUL, padding, never does); without, they are dropped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, controls: bool = False) -> None:
         self._after_cr = False
         self._seq = ""
-
-    def take_after_cr(self) -> bool:
-        """Whether the last character fed was a CR whose LF or NUL may still come; the
-        state passes to the caller (an editor taking over the input) and is cleared."""
-        after, self._after_cr = self._after_cr, False
-        return after
+        self.controls = controls
 
     def feed(self, text: str) -> list[Event]:
         """Events for `text`; an unfinished escape sequence waits for the next call."""
@@ -142,7 +147,9 @@ class KeyParser:
                 events.append(_CONTROLS[ch])
             elif ch.isprintable() and ch != "\ufffd":
                 events.append(ch)
-            # Other control characters (NUL, BEL, C1 ...) carry no meaning for the board.
+            elif self.controls and "\x00" < ch < " ":
+                events.append(Control(ch))
+            # Other control characters (NUL, C1 ...) carry no meaning for the board.
         return events
 
     def flush(self) -> list[Event]:

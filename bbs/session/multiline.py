@@ -39,7 +39,7 @@ from bbs.directory.text import fold
 from bbs.numbers import parse_number
 from bbs.session.keys import Key, Resize
 from bbs.session.pager import page
-from bbs.session.ptk import _Edit, _LineApp, _typeahead_slot
+from bbs.session.ptk import Edit, LineApp, typeahead_slot
 from bbs.session.session import Hangup, Session
 from bbs.terminal.caps import Tier
 from bbs.terminal.markup import escape
@@ -482,7 +482,7 @@ def _ring(buffer: Buffer) -> None:
         app.output.bell()
 
 
-class _TextApp(_LineApp):
+class _TextApp(LineApp):
     """The full-screen editor of one caller: the buffer and what its status line says."""
 
     def __init__(self, buffer: _TextBuffer, **options: Any) -> None:
@@ -610,8 +610,8 @@ async def screen_editor(
     """The prompt_toolkit editor: the whole window, soft wrap, a title and a status line."""
     buffer = _TextBuffer("\n".join(split_text(initial, max_lines, max_chars)), max_lines, max_chars)
     await session.clear()
-    with _typeahead_slot() as slot:
-        edit = _Edit(session, slot)
+    with typeahead_slot() as slot:
+        edit = Edit(session, slot)
         session.divert_input(
             edit.input.feed,
             on_resize=edit.resized,
@@ -673,7 +673,7 @@ async def screen_editor(
                 await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
             raise
         finally:
-            session.resume_input(edit.input.leftover(unused), after_cr=edit.input.after_cr)
+            session.resume_input(edit.input.leftover(unused))
             edit.app = None
             await edit.wire.settle()
     # The caller typed all along what the editor drew: nothing there is left unread.

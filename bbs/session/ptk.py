@@ -4,6 +4,10 @@ Each call builds one prompt_toolkit Application for the time of the edit, over a
 fed by the session (no file descriptor) and an output written through it, and drops it
 when the line is done. An edit in progress holds about 200 KiB (a PromptSession kept
 open held 500-800 KiB); once the call returns, nothing of it is left.
+
+The input is the session's key events turned into prompt_toolkit's key presses: one
+parser (bbs/session/keys.py) reads what callers type. prompt_toolkit is configured and
+subclassed, never patched.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import asyncio
 import contextlib
 import itertools
 import math
+import signal
+import threading
 import time
+import types
 from collections.abc import Callable, Coroutine, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
-from contextvars import ContextVar
 from typing import Any, TextIO, cast
 
-import prompt_toolkit.application.application as pt_application
 from prompt_toolkit.application import Application, create_app_session, get_app, in_terminal
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.data_structures import Size
@@ -27,10 +32,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.input.ansi_escape_sequences import ANSI_SEQUENCES
 from prompt_toolkit.input.typeahead import get_typeahead
-from prompt_toolkit.input.vt100_parser import Vt100Parser
-from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, KeyPressEvent
-from prompt_toolkit.key_binding.bindings.page_navigation import load_page_navigation_bindings
-from prompt_toolkit.key_binding.defaults import load_key_bindings
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import Layout, Window
 from prompt_toolkit.layout.controls import BufferControl
@@ -40,18 +42,15 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
 from bbs.directory.text import fold
-from bbs.session.keys import MAX_SEQUENCE
+from bbs.session.keys import Control, Event, Key
 from bbs.session.session import Hangup, Session
 from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.render import render
 
-__all__ = ["completions", "prompt_line"]
+__all__ = ["Edit", "LineApp", "completions", "key_press", "prompt_line", "typeahead_slot"]
 
 _ESC = "\x1b"
-_PASTE_MARKS = frozenset({"\x1b[200~", "\x1b[201~"})
-"""Bracketed paste is never enabled; a client sending its start mark would make
-prompt_toolkit buffer everything that follows until the end mark."""
 _KEYS_AT_ONCE = 64
 """Keys given to prompt_toolkit per event-loop turn."""
 _BACKLOG = 256
@@ -110,89 +109,63 @@ def _columns(words: Sequence[str], width: int, height: int) -> list[str]:
 # ----------------------------------------------------------------- input
 
 
-class _Keyboard:
-    """Caller text to key presses: telnet Enter made one CR, unknown escape sequences dropped.
+_NAMED: dict[Key, KeyPress] = {
+    Key.ENTER: KeyPress(Keys.ControlM, "\r"),
+    Key.ERASE: KeyPress(Keys.ControlH, "\x7f"),
+    Key.TAB: KeyPress(Keys.ControlI, "\t"),
+    Key.INTERRUPT: KeyPress(Keys.ControlC, "\x03"),
+    Key.EOF: KeyPress(Keys.ControlD, "\x04"),
+    Key.KILL_LINE: KeyPress(Keys.ControlU, "\x15"),
+    Key.KILL_END: KeyPress(Keys.ControlK, "\x0b"),
+    Key.KILL_WORD: KeyPress(Keys.ControlW, "\x17"),
+    Key.ESCAPE: KeyPress(Keys.Escape, _ESC),
+    Key.UP: KeyPress(Keys.Up, "\x1b[A"),
+    Key.DOWN: KeyPress(Keys.Down, "\x1b[B"),
+    Key.RIGHT: KeyPress(Keys.Right, "\x1b[C"),
+    Key.LEFT: KeyPress(Keys.Left, "\x1b[D"),
+    Key.HOME: KeyPress(Keys.Home, "\x1b[H"),
+    Key.END: KeyPress(Keys.End, "\x1b[F"),
+    Key.DELETE: KeyPress(Keys.Delete, "\x1b[3~"),
+    Key.PAGE_UP: KeyPress(Keys.PageUp, "\x1b[5~"),
+    Key.PAGE_DOWN: KeyPress(Keys.PageDown, "\x1b[6~"),
+    Key.TOO_LONG: TOO_LONG,
+}
+"""The session's named keys as prompt_toolkit's key presses."""
+_CONTROLS: dict[str, KeyPress] = {
+    ch: KeyPress(key, ch)
+    for ch, key in ANSI_SEQUENCES.items()
+    if len(ch) == 1 and "\x00" < ch < " " and isinstance(key, Keys)
+}
+"""Control characters as prompt_toolkit's key presses (^A is Keys.ControlA ...)."""
+_EVENTS: dict[Keys | str, Event] = {press.key: key for key, press in _NAMED.items()}
+"""Key presses prompt_toolkit left unused, as the session's events again."""
 
-    Only whole, known sequences reach prompt_toolkit's parser, whose prefix cache is
-    process-wide: arbitrary sequences or characters from callers would grow it forever.
-    """
 
-    def __init__(self) -> None:
-        self._keys: list[KeyPress] = []
-        self._parser = Vt100Parser(self._keys.append)
-        self._seq = ""
-        self.after_cr = False
-        """The last character was a CR: an LF or NUL next belongs to the same Enter."""
+def key_press(event: Event) -> KeyPress | None:
+    """The prompt_toolkit key press for one of the session's input events, if it has one."""
+    if isinstance(event, str):
+        return KeyPress(event, event)
+    if isinstance(event, Key):
+        return _NAMED.get(event)
+    if isinstance(event, Control):
+        return _CONTROLS.get(event.char)
+    return None
 
-    def feed(self, text: str) -> list[KeyPress]:
-        """Key presses for `text`; an unfinished escape sequence waits for more."""
-        for ch in text:
-            self._char(ch)
-        keys = self._keys[:]
-        self._keys.clear()
-        return keys
 
-    def flush(self) -> list[KeyPress]:
-        """A lone ESC with nothing after it is the Escape key; a partial sequence is dropped."""
-        seq, self._seq = self._seq, ""
-        return [KeyPress(Keys.Escape, _ESC)] if seq == _ESC else []
-
-    @property
-    def pending(self) -> str:
-        """The unfinished escape sequence, if any."""
-        return self._seq
-
-    def _char(self, ch: str) -> None:
-        if self.after_cr:
-            self.after_cr = False
-            if ch in "\n\x00":
-                return
-        if self._seq:
-            self._sequence(ch)
-        elif ch in "\r\n":
-            self.after_cr = ch == "\r"
-            self._parser.feed_and_flush("\r")
-        elif ch == _ESC:
-            self._seq = ch
-        elif ch == "\x00":
-            pass  # padding some clients send; Ctrl-Space "set mark" is no use on a one-line prompt
-        elif ch < " " or ch == "\x7f":
-            self._parser.feed_and_flush(ch)
-        elif ch.isprintable() and ch != "\ufffd":
-            # Straight to a key press: through the parser every new character would be cached.
-            self._keys.append(KeyPress(ch, ch))
-
-    def _sequence(self, ch: str) -> None:
-        seq = self._seq + ch
-        if len(seq) == 2:
-            if ch in "[O":
-                self._seq = seq
-                return
-            self._seq = ""
-            if " " <= ch <= "~":
-                self._parser.feed_and_flush(seq)  # Meta-key, as Escape then the key
-            else:
-                self._keys.append(KeyPress(Keys.Escape, _ESC))
-                self._char(ch)
-            return
-        if "\x40" <= ch <= "\x7e":
-            self._seq = ""
-            if seq in ANSI_SEQUENCES and seq not in _PASTE_MARKS:
-                self._parser.feed_and_flush(seq)
-        elif "\x20" <= ch <= "\x3f" and len(seq) < MAX_SEQUENCE:
-            self._seq = seq
-        else:
-            # Garbage or a control character inside a sequence: drop the sequence, keep the key.
-            self._seq = ""
-            if not "\x20" <= ch <= "\x3f":
-                self._char(ch)
+def session_event(press: KeyPress) -> Event | None:
+    """A key press prompt_toolkit did not use, as the session's input event again."""
+    if press.key in _EVENTS:
+        return _EVENTS[press.key]
+    if isinstance(press.key, str) and len(press.key) == 1 and press.key.isprintable():
+        return press.key
+    return None
 
 
 class _CallerInput(Input):
-    """prompt_toolkit input fed with the caller's text by the session: no file descriptor."""
+    """prompt_toolkit input fed with the session's key events: no file descriptor, and no
+    parser of its own (the session's is the only one)."""
 
     def __init__(self, typeahead_key: str) -> None:
-        self._keyboard = _Keyboard()
         self._keys: list[KeyPress] = []
         self._typeahead_key = typeahead_key
         self._ready: Callable[[], None] | None = None
@@ -202,12 +175,13 @@ class _CallerInput(Input):
         self.last_input = time.monotonic()
         """When the caller last typed something, for the idle timeout."""
 
-    def feed(self, text: str) -> None:
+    def feed(self, events: list[Event]) -> None:
         """The session's sink for diverted input."""
-        if not text:
-            return
         self.last_input = time.monotonic()
-        self._keys.extend(self._keyboard.feed(text))
+        for event in events:
+            press = key_press(event)
+            if press is not None:
+                self._keys.append(press)
         self._wake()
 
     def overflow(self) -> None:
@@ -221,17 +195,12 @@ class _CallerInput(Input):
             self._room.clear()
             await self._room.wait()
 
-    def leftover(self, unprocessed: Sequence[KeyPress]) -> str:
-        """Text typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
+    def leftover(self, unprocessed: Sequence[KeyPress]) -> list[Event]:
+        """Keys typed ahead and not used: prompt_toolkit's unprocessed keys, then ours."""
         keys = [*unprocessed, *self._keys]
         self._keys.clear()
         self._room.set()
-        return "".join(key.data for key in keys) + self._keyboard.pending
-
-    @property
-    def after_cr(self) -> bool:
-        """Whether input ended on a CR whose LF or NUL may still be on its way."""
-        return self._keyboard.after_cr
+        return [e for e in map(session_event, keys) if e is not None]
 
     def _wake(self) -> None:
         # Keys are read from a loop callback, not inside the session's read loop: a key
@@ -260,7 +229,8 @@ class _CallerInput(Input):
         return keys
 
     def flush_keys(self) -> list[KeyPress]:
-        return self._keyboard.flush()
+        # A lone ESC is told from a sequence by the session's parser, before it gets here.
+        return []
 
     @property
     def closed(self) -> bool:
@@ -298,7 +268,7 @@ _slot_numbers = itertools.count()
 
 
 @contextlib.contextmanager
-def _typeahead_slot() -> Iterator[str]:
+def typeahead_slot() -> Iterator[str]:
     """A typeahead key no running edit uses.
 
     prompt_toolkit keeps typeahead in a process-wide dict that never forgets a key: a
@@ -450,7 +420,7 @@ def _key_bindings() -> KeyBindings:
         # Refused, not cut: the caller is told and types the line again.
         event.current_buffer.reset()
         app = event.app
-        if isinstance(app, _LineApp) and app.on_too_long is not None:
+        if isinstance(app, LineApp) and app.on_too_long is not None:
             app.create_background_task(app.on_too_long())
 
     @bindings.add("tab")
@@ -488,63 +458,63 @@ async def _show_choices(app: Application[str], words: Sequence[str]) -> None:
 _BINDINGS = _key_bindings()
 
 
-_building = ContextVar("_building", default=False)
-"""Whether a _LineApp is being constructed (in this context)."""
+def _constructor_sharing_defaults() -> Callable[..., None]:
+    """prompt_toolkit's own Application constructor, run where its two loaders of default
+    key bindings hand out one set built here.
+
+    Application() builds its own copy of the Emacs/Vi defaults and page-navigation
+    bindings (about 250 KiB, more than the rest of an edit) although they keep no per-app
+    state. The copy of the constructor sees other loaders; nothing else in the process
+    does, and a prompt_toolkit that loads them otherwise keeps its own constructor.
+    """
+    init = Application.__init__
+    names = dict(init.__globals__)
+    loaders = ("load_key_bindings", "load_page_navigation_bindings")
+    if not all(callable(names.get(name)) for name in loaders):
+        return init
+    for name in loaders:
+        built = names[name]()
+        names[name] = lambda built=built: built
+    shared = types.FunctionType(
+        init.__code__, names, init.__name__, init.__defaults__, init.__closure__
+    )
+    shared.__kwdefaults__ = init.__kwdefaults__
+    return shared
 
 
-class _LineApp(Application[str]):
-    """A prompt_toolkit application editing one caller's line."""
+_construct = _constructor_sharing_defaults()
+
+
+class LineApp(Application[str]):
+    """A prompt_toolkit application editing one caller's line; all share one set of
+    default key bindings."""
 
     def __init__(
         self, on_too_long: Callable[[], Coroutine[Any, Any, None]] | None = None, **options: Any
     ) -> None:
         self.on_too_long = on_too_long
         """Tells the caller their line was refused for its length."""
-        token = _building.set(True)
-        try:
-            super().__init__(**options)
-        finally:
-            _building.reset(token)
+        _construct(self, **options)
 
 
-# Application() loads its own copy of prompt_toolkit's default key bindings (240 KiB,
-# two thirds of what an edit holds); they keep no per-app state, so edits share one.
-_load_key_bindings = load_key_bindings
-_load_page_navigation_bindings = load_page_navigation_bindings
-_SHARED_DEFAULTS = _load_key_bindings()
-_SHARED_PAGE_NAVIGATION = _load_page_navigation_bindings()
+def _no_window() -> None:
+    """SIGWINCH: callers' windows change through NAWS, never through the server's tty."""
 
 
-def _default_bindings() -> KeyBindingsBase:
-    return _SHARED_DEFAULTS if _building.get() else _load_key_bindings()
+def _quiet_winch() -> None:
+    """Put a neutral SIGWINCH handler in place before an edit's app installs its own.
+
+    prompt_toolkit hooks SIGWINCH for each running app and puts "the previous" handler
+    back when it ends; edits overlap, so without this an app that has finished could be
+    put back and kept alive by the loop. Each app now restores the neutral handler.
+    """
+    if not hasattr(signal, "SIGWINCH") or threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, _no_window)
 
 
-def _page_navigation_bindings() -> KeyBindingsBase:
-    return _SHARED_PAGE_NAVIGATION if _building.get() else _load_page_navigation_bindings()
-
-
-pt_application.load_key_bindings = _default_bindings  # type: ignore[attr-defined]
-pt_application.load_page_navigation_bindings = _page_navigation_bindings  # type: ignore[attr-defined]
-
-_attach_winch = pt_application.attach_winch_signal_handler
-
-
-@contextlib.contextmanager
-def _winch_unless_caller(handler: Callable[[], None]) -> Generator[None, None, None]:
-    # prompt_toolkit hooks SIGWINCH for each running app and restores "the previous"
-    # handler when it ends; edits overlap, so that restores the handler of an app that
-    # has finished, which keeps it alive forever. Callers resize through NAWS instead.
-    if isinstance(getattr(handler, "__self__", None), _LineApp):
-        yield
-    else:
-        with _attach_winch(handler):
-            yield
-
-
-pt_application.attach_winch_signal_handler = _winch_unless_caller
-
-
-class _Edit:
+class Edit:
     """One line being edited: the app, its input and output, and the session's clock."""
 
     def __init__(self, session: Session, typeahead_key: str) -> None:
@@ -583,7 +553,10 @@ class _Edit:
             app.invalidate()
 
     def start_watch(self) -> None:
-        """Start the idle watch in the app; a hang-up reported before the app ran ends it now."""
+        """Start the idle watch in the app; a hang-up reported before the app ran ends it now.
+
+        Run as the app's `pre_run`, just before it hooks SIGWINCH."""
+        _quiet_winch()
         if self.failure is not None:
             self.fail(self.failure)
         elif self.app is not None:
@@ -636,8 +609,8 @@ async def prompt_line(
     text = render(prompt, session.caps).removesuffix("\n").removesuffix("\r")
     head, _, last = text.rpartition("\n")
     fragments = to_formatted_text(ANSI(last.replace("\r", "")))
-    with _typeahead_slot() as slot:
-        edit = _Edit(session, slot)
+    with typeahead_slot() as slot:
+        edit = Edit(session, slot)
         # Hang-ups and window changes reach the edit through the session: it reads no events.
         session.divert_input(
             edit.input.feed,
@@ -652,7 +625,7 @@ async def prompt_line(
                 await session.write_raw(encode(head + "\n", session.caps))
             with create_app_session(input=edit.input, output=edit.output):
                 limit = session.settings.max_line
-                edit.app = _LineApp(
+                edit.app = LineApp(
                     on_too_long=lambda: edit.say(
                         "\n{warn}" + session.text("board.too_long", max=limit) + "{/}\n"
                     ),
@@ -693,7 +666,7 @@ async def prompt_line(
                 await session.send("\n{warn}" + session.text("board.idle_disconnect") + "{/}\n")
             raise
         finally:
-            session.resume_input(edit.input.leftover(unprocessed), after_cr=edit.input.after_cr)
+            session.resume_input(edit.input.leftover(unprocessed))
             edit.app = None
             await edit.wire.settle()
     session.acknowledge()

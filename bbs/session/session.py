@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs
 from bbs.menus.strings import Strings
-from bbs.session.keys import CursorReport, Event, Key, KeyParser, Resize
+from bbs.session.keys import Control, CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
 from bbs.session.link import Link
 from bbs.terminal.caps import Caps, Encoding, clamp_size
@@ -55,27 +55,6 @@ _SCREEN_MEMORY = 64
 """Markup blocks kept since the last clear, to redraw the screen when the window changes."""
 _ESC_WAIT = 0.08
 """Seconds after a lone ESC before it counts as the Escape key rather than a sequence start."""
-_KEY_TEXT = {
-    Key.ENTER: "\r",
-    Key.ERASE: "\x7f",
-    Key.TAB: "\t",
-    Key.INTERRUPT: "\x03",
-    Key.EOF: "\x04",
-    Key.KILL_LINE: "\x15",
-    Key.KILL_END: "\x0b",
-    Key.KILL_WORD: "\x17",
-    Key.ESCAPE: "\x1b",
-    Key.UP: "\x1b[A",
-    Key.DOWN: "\x1b[B",
-    Key.RIGHT: "\x1b[C",
-    Key.LEFT: "\x1b[D",
-    Key.HOME: "\x1b[H",
-    Key.END: "\x1b[F",
-    Key.DELETE: "\x1b[3~",
-    Key.PAGE_UP: "\x1b[5~",
-    Key.PAGE_DOWN: "\x1b[6~",
-}
-"""What a terminal sends for each key: typed-ahead events handed to a diverted editor."""
 
 
 _PRINTABLE = "[^\\x00-\\x1f\\x7f]"
@@ -263,10 +242,9 @@ class Session:
         self._warned = False
         self._pump: asyncio.Task[None] | None = None
         self._closing: str = ""
-        self._divert: Callable[[str], None] | None = None
+        self._divert: Callable[[list[Event]], None] | None = None
         self._divert_resize: Callable[[], None] | None = None
         self._divert_end: Callable[[str], None] | None = None
-        self._divert_after_cr = False
         self._divert_overflow: Callable[[], None] | None = None
         self._divert_room: Callable[[], Awaitable[None]] | None = None
         self._guard = LineGuard(settings.max_line)
@@ -312,46 +290,39 @@ class Session:
         return self._closing
 
     async def _read_loop(self) -> None:
+        data = b""
         try:
             while True:
-                data = await self.link.read(65536 if self._raw is not None else 4096)
                 if not data:
-                    break
+                    data = await self.link.read(65536 if self._raw is not None else 4096)
+                    if not data:
+                        break
                 if self._raw is not None:
                     self._last_input = time.monotonic()
                     # A bounded queue: a fast uploader waits for the receiver, not our memory.
                     await self._raw.put(data)
+                    data = b""
                     continue
                 text = self._decoder.decode(data)
+                data = b""
                 if self._divert is not None:
                     # Typing into a diverted editor is activity: the idle clock must see it.
                     self._last_input = time.monotonic()
                     self._warned = False
-                    if self._divert_after_cr:
-                        # The LF of an Enter whose CR the key parser took before the
-                        # editor started: it is not another Enter.
-                        self._divert_after_cr = False
-                        if text[:1] in ("\n", "\x00"):
-                            text = text[1:]
-                    await self._to_editor(text)
-                    continue
                 for piece in self._guard.feed(text):
                     if piece is None:
-                        await self._events.put(Key.TOO_LONG)
-                        continue
-                    for event in self._parser.feed(piece):
-                        await self._events.put(event)
+                        await self._overflow()
+                    else:
+                        await self._dispatch(self._parser.feed(piece))
                 if self._parser.pending:
                     # A lone ESC is the Escape key unless the rest of a sequence follows.
-                    with contextlib.suppress(TimeoutError):
-                        more = await asyncio.wait_for(self.link.read(4096), _ESC_WAIT)
-                        if not more:
+                    try:
+                        data = await asyncio.wait_for(self.link.read(4096), _ESC_WAIT)
+                    except TimeoutError:
+                        await self._dispatch(self._parser.flush())
+                    else:
+                        if not data:
                             break
-                        for event in self._parser.feed(self._decoder.decode(more)):
-                            await self._events.put(event)
-                        continue
-                    for event in self._parser.flush():
-                        await self._events.put(event)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         if self._divert_end is not None:
@@ -360,28 +331,32 @@ class Session:
             await self._raw.put(b"")
         await self._events.put(Hangup("hangup"))
 
-    async def _to_editor(self, text: str) -> None:
-        """Diverted input to the editor, bounded, waiting while it has a backlog."""
-        for piece in self._guard.feed(text):
-            sink = self._divert
-            if sink is None:
-                # The editor ended meanwhile: the rest is the next prompt's input.
-                if piece is None:
-                    await self._events.put(Key.TOO_LONG)
-                else:
-                    for event in self._parser.feed(piece):
-                        await self._events.put(event)
-                continue
-            if piece is None:
-                if self._divert_overflow is not None:
-                    self._divert_overflow()
-            elif piece:
-                sink(piece)
-            room = self._divert_room
-            if room is not None:
-                # Back-pressure: while the editor has keys to work through, the socket
-                # is not read, so a paste waits in the network instead of in memory.
-                await room()
+    async def _overflow(self) -> None:
+        """More typed in a row than the line takes: the editor is told, or a read sees it."""
+        if self._divert is not None:
+            if self._divert_overflow is not None:
+                self._divert_overflow()
+            await self._wait_for_room()
+        else:
+            await self._events.put(Key.TOO_LONG)
+
+    async def _dispatch(self, events: list[Event]) -> None:
+        """Events to the diverted editor, waiting while it has a backlog, or to the queue."""
+        sink = self._divert
+        if sink is None:
+            for event in events:
+                await self._events.put(event)
+            return
+        if events:
+            sink(events)
+        await self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
+        room = self._divert_room
+        if room is not None:
+            # Back-pressure: while the editor has keys to work through, the socket is not
+            # read, so a paste waits in the network instead of in memory.
+            await room()
 
     # ----------------------------------------------------------------- terminal
 
@@ -393,7 +368,7 @@ class Session:
 
     def divert_input(
         self,
-        sink: Callable[[str], None] | None,
+        sink: Callable[[list[Event]], None] | None,
         *,
         on_resize: Callable[[], None] | None = None,
         on_end: Callable[[str], None] | None = None,
@@ -401,9 +376,10 @@ class Session:
         room: Callable[[], Awaitable[None]] | None = None,
         limit: int | None = None,
     ) -> None:
-        """Send decoded input text to `sink` instead of the key parser (full-screen editors).
+        """Send key events to `sink` instead of the queue read by `read_event` (editors).
 
-        `on_resize()` follows a window change (already in `caps`); `on_end(reason)` a
+        While diverted, control characters without a named key come as `Control` events
+        too. `on_resize()` follows a window change (already in `caps`); `on_end(reason)` a
         hang-up or `end()`, which an editor reading no events would otherwise never see.
         More than `limit` printable characters in a row (the session's `max_line` by
         default) call `on_overflow()` instead of reaching `sink`, and input is dropped up
@@ -414,12 +390,12 @@ class Session:
         self._divert_end = on_end if sink is not None else None
         self._divert_overflow = on_overflow if sink is not None else None
         self._divert_room = room if sink is not None else None
+        self._parser.controls = sink is not None
         self._guard.limit = (
             (limit or self.settings.max_line) if sink is not None else (self.settings.max_line)
         )
         if sink is None:
             return
-        self._divert_after_cr = self._parser.take_after_cr()
         # Keys typed before the editor started are its input, not the next menu's.
         typed = self._take_typed_ahead()
         if typed:
@@ -430,33 +406,25 @@ class Session:
             elif self._pump is not None and self._pump.done():
                 on_end("hangup")
 
-    def _take_typed_ahead(self) -> str:
-        """Unread key events as the text that made them; window changes and ends stay queued."""
+    def _take_typed_ahead(self) -> list[Event]:
+        """Unread key events; window changes, reports and ends stay queued."""
         events: list[Event | Hangup | _Wake] = [*self._pending]
         self._pending.clear()
         while not self._events.empty():
             events.append(self._events.get_nowait())
-        text: list[str] = []
+        keys: list[Event] = []
         for event in events:
-            if isinstance(event, str):
-                text.append(event)
-            elif isinstance(event, Key):
-                text.append(_KEY_TEXT.get(event, ""))
+            if isinstance(event, (str, Key, Control)):
+                keys.append(event)
             else:
                 with contextlib.suppress(asyncio.QueueFull):
                     self._events.put_nowait(event)
-        return "".join(text)
+        return keys
 
-    def resume_input(self, typed_ahead: str = "", *, after_cr: bool = False) -> None:
-        """End a diversion; `typed_ahead`, text the editor did not use, is read first.
-
-        `after_cr` says the diverted text ended with a CR: an LF or NUL arriving next is
-        the rest of that Enter, not another one.
-        """
+    def resume_input(self, typed_ahead: Iterable[Event] = ()) -> None:
+        """End a diversion; `typed_ahead`, key events the editor did not use, are read first."""
         self.divert_input(None)
-        if after_cr:
-            self._parser.feed("\r")
-        self._pending.extend(self._parser.feed(typed_ahead))
+        self._pending.extend(e for e in typed_ahead if not isinstance(e, Control))
 
     @property
     def in_transfer(self) -> bool:

@@ -7,11 +7,13 @@ import collections
 import contextlib
 import logging
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import telnetlib3
-from telnetlib3.stream_writer import TelnetWriter
+from telnetlib3.stream_reader import TelnetReader, TelnetReaderUnicode
+from telnetlib3.stream_writer import TelnetWriter, TelnetWriterUnicode
 from telnetlib3.telopt import (
     BINARY,
     CHARSET,
@@ -193,18 +195,22 @@ _OPTION_REFILL = 2.0
 """Changes of one option a second a client earns back."""
 
 
-class _ReaderFlow:
+class _ReaderFlow(asyncio.ReadTransport):
     """Stands for the transport towards telnetlib3's reader, so that its back-pressure and
     the edge's budget pause and resume reading through one set of reasons."""
 
     def __init__(self, protocol: BoardTelnetServer) -> None:
-        self._protocol = protocol
+        super().__init__()
+        self._owner = protocol
 
     def pause_reading(self) -> None:
-        self._protocol.pause("reader")
+        self._owner.pause("reader")
 
     def resume_reading(self) -> None:
-        self._protocol.resume("reader")
+        self._owner.resume("reader")
+
+    def is_reading(self) -> bool:
+        return not self._owner.reading_held()
 
 
 TRANSFER_BYTES_FACTOR = 16
@@ -226,9 +232,19 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
     """The caller's address as counted (the PROXY header's source when there is one)."""
     deadline: float | None = None
     """Loop time by which sign-in must be over."""
+    proxied: tuple[tuple[str, int], tuple[str, int]] | None = None
+    """(caller, proxy) when a PROXY header named a caller other than the peer."""
+    forget: Callable[[BoardTelnetServer], None] | None = None
+    """Called once when the connection ends (the server's list of callers)."""
+    environ: dict[str, str]
+    """The NEW-ENVIRON variables the client sent, cleaned (never any that telnetlib3 sets)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Wire the option policy and the limits into a new connection."""
+        # Our own handle on the line: telnetlib3 keeps its own privately.
+        self._line: asyncio.BaseTransport | None = transport
+        self._ttypes_seen = 0
+        self.environ = {}
         super().connection_made(transport)
         self._resize_callbacks: list[Callable[[int, int], None]] = []
         edge = self.edge or Edge(Config())
@@ -261,11 +277,12 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         self.writer.always_wont.update(_REFUSED_OPTIONS)
         # The board parses keys itself; telnetlib3's SLC scan costs a Python loop per byte.
         self.writer.slc_simulated = False
-        self.reader.set_transport(_ReaderFlow(self))  # type: ignore[arg-type]
-        with contextlib.suppress(AttributeError, NotImplementedError):
-            transport.set_write_buffer_limits(  # type: ignore[attr-defined]
-                high=config.output_high_water, low=config.output_high_water // 4
-            )
+        self.reader.set_transport(_ReaderFlow(self))
+        if isinstance(transport, asyncio.WriteTransport):
+            with contextlib.suppress(NotImplementedError):
+                transport.set_write_buffer_limits(
+                    high=config.output_high_water, low=config.output_high_water // 4
+                )
         if self.address == "?":
             peer = transport.get_extra_info("peername") or ("?", 0)
             self.address = str(peer[0])
@@ -291,8 +308,8 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             return
         self._ended = True
         log_event("disconnected", reason, addr=self.address, node=self._limits.node)
-        transport = self._transport
-        if transport is not None and not transport.is_closing() and message:
+        transport = self._line
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing() and message:
             transport.write(b"\r\n" + message.encode("ascii") + b"\r\n")
         self._held.clear()
         if self.writer is not None:
@@ -300,11 +317,15 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         elif transport is not None:
             transport.close()
 
+    def reading_held(self) -> bool:
+        """Whether anything holds reading from the caller back."""
+        return bool(self._read_holds)
+
     def pause(self, reason: str) -> None:
         """Stop reading from the caller for `reason` (budget or reader back-pressure)."""
-        if not self._read_holds and self._transport is not None:
-            with contextlib.suppress(RuntimeError, AttributeError):
-                self._transport.pause_reading()
+        if not self._read_holds and isinstance(self._line, asyncio.ReadTransport):
+            with contextlib.suppress(RuntimeError):
+                self._line.pause_reading()
         self._read_holds.add(reason)
 
     def resume(self, reason: str) -> None:
@@ -312,9 +333,10 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         if reason not in self._read_holds:
             return
         self._read_holds.discard(reason)
-        if not self._read_holds and self._transport is not None and not self._ended:
-            with contextlib.suppress(RuntimeError, AttributeError):
-                self._transport.resume_reading()
+        line = self._line
+        if not self._read_holds and not self._ended and isinstance(line, asyncio.ReadTransport):
+            with contextlib.suppress(RuntimeError):
+                line.resume_reading()
 
     def _wait(self, seconds: float) -> None:
         """Pause reading for `seconds` (over budget), then carry on with what is held."""
@@ -486,11 +508,8 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         if not data or writer is None or self._ended:
             return
         super().data_received(data)
-        if getattr(writer, "abusive", ""):
-            self.hang_up(writer.abusive)  # type: ignore[attr-defined]
-            return
-        # An unsolicited compression start is ignored, but make sure of it.
-        writer.mccp3_active = False
+        if isinstance(writer, BoardWriter) and writer.abusive:
+            self.hang_up(writer.abusive)
 
     def _subnegotiation(self, frame: bytes) -> None:
         """A whole IAC SB ... IAC SE: to telnetlib3 when its option is in use, else dropped."""
@@ -544,7 +563,10 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
             for handle in (self._grace, self._resume_handle, self._stall):
                 if handle is not None:
                     handle.cancel()
+            if self.forget is not None:
+                self.forget(self)
         super().connection_lost(exc)
+        self._line = None
 
     # ------------------------------------------------------------ options
 
@@ -556,7 +578,8 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
 
     def on_ttype(self, ttype: str) -> None:
         """Record one TTYPE answer, cleaned."""
-        if self._ttype_count > MAX_TTYPES:
+        self._ttypes_seen += 1
+        if self._ttypes_seen > MAX_TTYPES:
             return
         super().on_ttype(clean_value(ttype))
 
@@ -570,6 +593,7 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         # Keys telnetlib3 itself sets must not be overridden by a client's environment.
         for reserved in ("TERM", "COLS", "ROWS", "CHARSET", "TIMEOUT", "TSPEED"):
             cleaned.pop(reserved, None)
+        self.environ.update((k, v) for k, v in cleaned.items() if v)
         super().on_environ(cleaned)
 
     def on_tspeed(self, rx: str, tx: str) -> None:
@@ -583,13 +607,30 @@ class BoardTelnetServer(telnetlib3.TelnetServer):
         for callback in getattr(self, "_resize_callbacks", ()):
             callback(cols, rows)
 
+    def on_resize(self, callback: Callable[[int, int], None]) -> None:
+        """Call `callback(cols, rows)` after each window-size change."""
+        self._resize_callbacks.append(callback)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """telnetlib3's connection facts, with the caller a PROXY header named as peer."""
+        if self.proxied is not None and name in ("peername", "proxied_by"):
+            return self.proxied[0] if name == "peername" else self.proxied[1]
+        return super().get_extra_info(name, default)
+
+    def disconnect(self) -> None:
+        """Close the line at once (the server is shutting down)."""
+        if self._line is not None and not self._line.is_closing():
+            self._line.close()
+
 
 class TelnetLink:
     """A Session's view of one telnet connection."""
 
-    def __init__(self, reader: Any, writer: Any) -> None:
+    def __init__(self, reader: TelnetReader, writer: TelnetWriter) -> None:
         self._reader = reader
         self._writer = writer
+        protocol = writer.protocol
+        self._protocol = protocol if isinstance(protocol, BoardTelnetServer) else None
         peer = writer.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
         self.address = str(peer[0])
@@ -597,9 +638,8 @@ class TelnetLink:
 
     def signed_in(self) -> None:
         """Sign-in is over: the pre-login grace deadline stops applying."""
-        protocol = self._writer.protocol
-        if protocol is not None and hasattr(protocol, "signed_in"):
-            protocol.signed_in()
+        if self._protocol is not None:
+            self._protocol.signed_in()
 
     def negotiated(self) -> Negotiated:
         """What negotiation learned, as of now."""
@@ -613,11 +653,9 @@ class TelnetLink:
         term = w.get_extra_info("TERM")
         if term and not names:
             names.append(clean_value(term).lower())
-        environ = {
-            k: v
-            for k, v in (w.protocol._extra.items() if w.protocol else ())
-            if isinstance(k, str) and k.isupper() and isinstance(v, str)
-        }
+        environ = dict(self._protocol.environ) if self._protocol is not None else {}
+        if term:
+            environ["TERM"] = clean_value(term)
         telnet = bool(
             any(v for _, v in w.remote_option.items()) or any(v for _, v in w.local_option.items())
         )
@@ -674,15 +712,13 @@ class TelnetLink:
 
     def transfer_mode(self, on: bool) -> None:
         """Lift the inbound byte budget for an upload (see `BoardTelnetServer.transfer_mode`)."""
-        protocol = self._writer.protocol
-        if isinstance(protocol, BoardTelnetServer):
-            protocol.transfer_mode(on)
+        if self._protocol is not None:
+            self._protocol.transfer_mode(on)
 
     def on_resize(self, callback: Callable[[int, int], None]) -> None:
         """Register for window-size changes (NAWS)."""
-        protocol = self._writer.protocol
-        if protocol is not None and hasattr(protocol, "_resize_callbacks"):
-            protocol._resize_callbacks.append(callback)
+        if self._protocol is not None:
+            self._protocol.on_resize(callback)
 
 
 class Gate(asyncio.Protocol):
@@ -758,13 +794,14 @@ class Gate(asyncio.Protocol):
         protocol.address = peer[0]
         protocol.deadline = self._deadline
         if peer != self._peer:
-            protocol._extra["peername"] = peer
-            protocol._extra["proxied_by"] = self._peer
+            protocol.proxied = (peer, self._peer)
         transport.set_protocol(protocol)
         try:
             protocol.connection_made(transport)
         except Exception:
             self._edge.admission.release(peer[0])
+            if protocol.forget is not None:
+                protocol.forget(protocol)
             raise
         if rest:
             protocol.data_received(rest)
@@ -778,6 +815,49 @@ class Gate(asyncio.Protocol):
 Shell = Callable[[Link], Awaitable[None]]
 
 
+class BoardServer:
+    """A listening node: the socket, the callers connected to it and its edge."""
+
+    def __init__(self, edge: Edge) -> None:
+        self.edge = edge
+        self.listener: asyncio.Server | None = None
+        self._callers: dict[BoardTelnetServer, None] = {}
+
+    @property
+    def clients(self) -> list[BoardTelnetServer]:
+        """The connections admitted and not yet ended, oldest first."""
+        return list(self._callers)
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        """The listening sockets."""
+        return tuple(self.listener.sockets) if self.listener is not None else ()
+
+    def admitted(self, protocol: BoardTelnetServer) -> None:
+        """Count a connection among the callers until it ends."""
+        self._callers[protocol] = None
+        protocol.forget = self._forget
+
+    def _forget(self, protocol: BoardTelnetServer) -> None:
+        self._callers.pop(protocol, None)
+
+    def stop_listening(self) -> None:
+        """Take no new callers; those connected stay."""
+        if self.listener is not None:
+            self.listener.close()
+
+    def close(self) -> None:
+        """Stop listening and close every caller's line."""
+        self.stop_listening()
+        for protocol in list(self._callers):
+            protocol.disconnect()
+
+    async def wait_closed(self) -> None:
+        """Wait until the listening socket is closed."""
+        if self.listener is not None:
+            await self.listener.wait_closed()
+
+
 async def start_server(
     host: str,
     port: int,
@@ -786,15 +866,21 @@ async def start_server(
     *,
     config: Config | None = None,
     node: str = "-",
-) -> Any:
+) -> BoardServer:
     """Listen for callers; each admitted connection runs `shell` with its TelnetLink.
 
     The limits come from `config` (defaults when None); `node` names this node in the
     structured log lines.
     """
     edge = Edge(config or Config(), node)
+    server = BoardServer(edge)
 
-    async def telnet_shell(reader: Any, writer: Any) -> None:
+    async def telnet_shell(
+        reader: TelnetReader | TelnetReaderUnicode, writer: TelnetWriter | TelnetWriterUnicode
+    ) -> None:
+        # encoding=False: telnetlib3 hands over its bytes reader and writer.
+        assert not isinstance(reader, TelnetReaderUnicode)
+        assert not isinstance(writer, TelnetWriterUnicode)
         link = TelnetLink(reader, writer)
         try:
             await shell(link)
@@ -802,8 +888,6 @@ async def start_server(
             log.exception("session %s failed", link.peer)
         finally:
             link.close()
-
-    server = telnetlib3.server.Server(None)
 
     def make() -> BoardTelnetServer:
         protocol = BoardTelnetServer(
@@ -815,10 +899,9 @@ async def start_server(
             writer_factory=BoardWriter,
         )
         protocol.edge = edge
-        server._register_protocol(protocol)
+        server.admitted(protocol)
         return protocol
 
     loop = asyncio.get_running_loop()
-    server._server = await loop.create_server(lambda: Gate(edge, make), host, port)
-    server.edge = edge  # type: ignore[attr-defined]
+    server.listener = await loop.create_server(lambda: Gate(edge, make), host, port)
     return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,9 +59,18 @@ async def at_menu(port: int) -> TelnetClient:
 
 
 async def relay_to(
-    client: TelnetClient, trigger: bytes, program: str, *args: str, cwd: Path
+    client: TelnetClient,
+    trigger: bytes,
+    program: str,
+    *args: str,
+    cwd: Path,
+    damage: Callable[[bytes], bytes] | None = None,
+    heard: bytearray | None = None,
 ) -> int:
-    """Once `trigger` shows, connect the line to an lrzsz program until it exits; its status."""
+    """Once `trigger` shows, connect the line to an lrzsz program until it exits; its status.
+
+    `damage` may alter what the program sends before it reaches the line; `heard` collects
+    what the board sent the program."""
     await client.wait_for(trigger, 10)
     path = LRZSZ[program]
     assert path, f"{program} is not installed (make setup installs lrzsz)"
@@ -78,12 +87,20 @@ async def relay_to(
     # What the board sent after the trigger already belongs to the program.
     _, _, early = bytes(client.data).partition(trigger)
     client.data.clear()
-    client.sink = stdin.write
-    stdin.write(early)
+
+    def inbound(data: bytes) -> None:
+        if heard is not None:
+            heard.extend(data)
+        stdin.write(data)
+
+    client.sink = inbound
+    inbound(early)
 
     async def outbound() -> None:
         assert process.stdout
         while chunk := await process.stdout.read(65536):
+            if damage is not None:
+                chunk = damage(chunk)
             # lrzsz never escapes IAC: the telnet side of the relay must.
             client.send(chunk.replace(b"\xff", b"\xff\xff"))
 

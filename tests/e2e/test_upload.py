@@ -79,6 +79,72 @@ async def test_batch_upload(
         client.close()
 
 
+class OneBadByte:
+    """Alters one byte of what the sender sends, `at` bytes into its stream."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.sent = 0
+        self.done = False
+
+    def __call__(self, chunk: bytes) -> bytes:
+        start, self.sent = self.sent, self.sent + len(chunk)
+        if self.done or not start <= self.at < self.sent:
+            return chunk
+        self.done = True
+        i = self.at - start
+        bad = b"A" if chunk[i : i + 1] != b"A" else b"B"
+        return chunk[:i] + bad + chunk[i + 1 :]
+
+
+ZRPOS_HEADER = b"*\x18B09"
+"""A hex header of type ZRPOS (9): the receiver asks for the data again from an offset."""
+
+
+@pytest.fixture
+async def slow_board(tmp_path: Path) -> AsyncIterator[Config]:
+    """A node whose input budget holds an upload back (reading paused) most of the time."""
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    await loaded_database(url)
+    config = node_settings(
+        url,
+        tmp_path,
+        upload_max_bytes=2 * 1024 * 1024,
+        upload_min_free_bytes=1024,
+        input_bytes_per_second=8192,
+    )
+    async with running_board(config) as running:
+        yield running
+
+
+async def test_an_upload_resent_after_zrpos_completes(slow_board: Config, tmp_path: Path) -> None:
+    """A damaged byte mid-upload: the board asks sz to go back (ZRPOS) and the file still
+    arrives whole. The ZRPOS is written while the input budget holds reading back: drain()
+    once waited on that hold instead of the writing flag, and the line stalled."""
+    board = slow_board
+    size = 256 * 1024
+    names = sources(tmp_path / "src", {"noisy.bin": size})
+    client = await at_menu(board.port)
+    damage = OneBadByte(size // 2)
+    heard = bytearray()
+    try:
+        client.type("GO SERVICES\r")
+        await client.wait_for(b"Votre choix (")
+        client.type("UL Z\r")
+        code = await relay_to(
+            client, b"annuler.\r\n", "sz", *names, cwd=tmp_path / "src", damage=damage, heard=heard
+        )
+        assert damage.done
+        assert ZRPOS_HEADER in heard
+        assert code == 0
+        await client.wait_for(b"Transfert termine", 10)
+        record = stored(board)["noisy.bin"]
+        assert record["size"] == size
+        assert record["sha256"] == hashlib.sha256(every_byte(size)).hexdigest()
+    finally:
+        client.close()
+
+
 @pytest.mark.parametrize(("letter", "args"), [("X", ()), ("C", ()), ("1K", ("-k",))])
 async def test_xmodem_upload(
     board: Config, tmp_path: Path, letter: str, args: tuple[str, ...]

@@ -13,7 +13,7 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -48,6 +48,15 @@ NOP, AYT, DO, DONT = 241, 246, 253, 254
 LINEMODE, SLC = 34, 3
 MCCP2, MCCP3 = 86, 87
 MB = 1024 * 1024
+TM = 6
+
+
+async def until(condition: Callable[[], bool], timeout: float, why: str) -> None:
+    """Wait until `condition()` holds; fail with `why` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, why
+        await asyncio.sleep(0.02)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -102,8 +111,16 @@ async def test_unsolicited_compression_and_a_bomb(node: Node, option: int) -> No
         attacker = await node.raw(addr)
         await attacker.send(iac(WILL, option) + iac(DO, option))
         await attacker.send(iac(SB, option, IAC, SE) + bomb.replace(b"\xff", b"\xff\xff"))
-        await asyncio.sleep(1.0)
-        refused = iac(DONT, option) in attacker.data or iac(WONT, option) in attacker.data
+
+        def refused_now() -> bool:
+            return iac(DONT, option) in attacker.data or iac(WONT, option) in attacker.data
+
+        await until(
+            lambda: refused_now() or attacker.closed,
+            10,
+            "compression was neither refused nor the line dropped",
+        )
+        refused = refused_now()
         assert refused or attacker.closed, "compression was neither refused nor the line dropped"
         assert iac(DO, option) not in attacker.data and iac(WILL, option) not in attacker.data
         if attacker.closed:
@@ -246,7 +263,13 @@ async def test_will_wont_ping_pong(node: Node) -> None:
             if not await attacker.send(burst):
                 break
             await asyncio.sleep(0.02)
-        await asyncio.sleep(0.5)
+        # A timing mark last: once it is answered, every flip before it has been read.
+        await attacker.send(iac(DO, TM))
+        await until(
+            lambda: iac(WILL, TM) in attacker.data or attacker.closed,
+            30,
+            "the timing mark after the flips was never answered",
+        )
         commands = attacker.data.count(bytes([IAC]))
         if attacker.closed:
             await dropped(node, attacker, addr, seen.log_from)
@@ -325,8 +348,8 @@ async def session_answer(client: TelnetClient) -> tuple[str, str]:
     await client.wait_for(b"Recherche :", 20)
     since = len(client.data)
     client.type("belgique\r\n")
-    await client.wait_for(b"Situation au", 20)
-    await asyncio.sleep(0.2)
+    await wait_after(client, b"Situation au", since, 20)
+    await wait_after(client, b"Recherche :", since + client.data[since:].find(b"Situation au"), 20)
     return banner, answer(client, since)
 
 
@@ -367,8 +390,9 @@ async def test_every_two_way_split(node: Node) -> None:
                 await asyncio.sleep(0.01)
                 client.send(message[cut:])
                 await wait_after(client, b"Situation au", since)
-                await wait_after(client, b"Recherche :", since)
-                await asyncio.sleep(0.15)
+                await wait_after(
+                    client, b"Recherche :", since + client.data[since:].find(b"Situation au")
+                )
                 got = answer(client, since)
                 assert got == expected, f"cut {cut} of {message!r} gave:\n{got}"
                 assert b"Votre choix" not in client.data[since:], (
@@ -473,12 +497,18 @@ async def test_caller_who_stops_reading(node: Node) -> None:
         stalled.reader, stalled.writer, stalled.data = reader, writer, bytearray()
         stalled.closed_at, stalled.sent = None, 0
         started = time.monotonic()
-        for _ in range(3000):
+        # Until the board stops reading: a fixed number of searches may all be answered
+        # within the buffers (keys of a search typed ahead page through the one before).
+        while time.monotonic() - started < 30:
             if not await stalled.send(b"belgique\r", 1.0) and time.monotonic() - started > 2:
                 break
         drain = float(getattr(node.config, "drain_timeout", 0) or 3.0)
-        # Whether the board hung up shows as a reset or EOF once we read again.
-        await asyncio.sleep(drain + 3.0)
+        # The board logs the hang-up; it shows as a reset or EOF once we read again.
+        await until(
+            lambda: bool(node.refusal_logged(addr, seen.log_from)),
+            drain + 3.0 + CLOSE_WITHIN,
+            f"the line that stopped reading was not cut {drain + 3 + CLOSE_WITHIN:.0f} s on",
+        )
         reader_task = asyncio.create_task(_read_to_end(reader))
         done = await asyncio.wait_for(reader_task, CLOSE_WITHIN)
         assert done, (
@@ -507,9 +537,13 @@ async def test_hundred_connections_from_one_address(node: Node) -> None:
     addr = node.address()
     async with node.watch(min_seconds=1.0) as seen:
         lines = await asyncio.gather(*(node.raw(addr) for _ in range(100)))
-        await asyncio.sleep(3.0)
-        closed = [x for x in lines if x.closed]
         limit = int(getattr(node.config, "max_per_address", 0) or 8)
+        await until(
+            lambda: sum(x.closed for x in lines) >= 100 - limit,
+            CLOSE_WITHIN + 3.0,
+            f"more than {limit} of 100 lines from {addr} still open",
+        )
+        closed = [x for x in lines if x.closed]
         assert len(closed) >= 100 - limit, (
             f"{100 - len(closed)} of 100 lines from {addr} still open (limit {limit})"
         )
@@ -525,7 +559,11 @@ async def test_sessions_per_node(node: Node) -> None:
     async with node.watch(min_seconds=1.0) as seen:
         addrs = [f"127.0.{1 + i // 200}.{10 + i % 200}" for i in range(count)]
         lines = await asyncio.gather(*(node.raw(a) for a in addrs))
-        await asyncio.sleep(3.0)
+        await until(
+            lambda: sum(x.closed for x in lines) >= count - limit + len(node.typists),
+            CLOSE_WITHIN + 3.0,
+            f"more than {limit} of {count} lines still open",
+        )
         closed = [x for x in lines if x.closed]
         assert len(closed) >= count - limit + len(node.typists), (
             f"{count - len(closed)} of {count} lines still open with a node limit of {limit}"
