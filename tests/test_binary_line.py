@@ -31,7 +31,7 @@ async def test_raw_bytes_in_and_out_then_keys_again() -> None:
         assert got == bytes(range(256))
         channel.write(b"\x18\xff\x00")
         await channel.drain()
-        link.type(b"OO")  # the terminal's closing bytes, swallowed while the line settles
+        link.type(b"OO")  # the terminal's closing bytes, unread: dropped with the channel
     assert not link.binary
     assert link.take().endswith(b"\x18\xff\x00")
     link.type(b"menu\r")

@@ -8,11 +8,8 @@ from collections.abc import AsyncIterator
 
 from bbs.session.session import Session
 
-SETTLE = 0.3
-"""Seconds of quiet awaited after a transfer before the board speaks again: the
-terminal's closing bytes (a ZMODEM "OO", stray CANs) are swallowed rather than read as
-menu keys, and the terminal has left its transfer mode before text comes (said at once,
-it would be swallowed by the receiver as noise)."""
+DRAIN_LIMIT = 10.0
+"""Most seconds to wait for the caller to take the transfer's last bytes."""
 _QUEUE_CHUNKS = 32
 
 
@@ -44,6 +41,15 @@ class SessionChannel:
         del self._buffer[:n]
         return data
 
+    def discard_pending(self) -> bool:
+        """Drop the bytes that came and were not read (protocol leftovers); whether the
+        caller hung up meanwhile."""
+        self._buffer.clear()
+        while not self._queue.empty():
+            if not self._queue.get_nowait():
+                self._eof = True
+        return self._eof
+
     def write(self, data: bytes) -> None:
         """Bytes to the caller; telnet doubles IAC on the way."""
         if not self._session.link.is_closing():
@@ -64,8 +70,10 @@ async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
     """The caller's line as a raw channel for the time of a transfer.
 
     BINARY is asked for both ways first and put back as it was after; input is then
-    read raw, and once the transfer ends the line is left to settle before the menus
-    read keys again.
+    read raw. The protocol ends on the terminal's own last word (its ZFIN and "OO", the
+    last ACK), so text may follow at once: nothing waits for a quiet line. What the
+    terminal still sends of its protocol is dropped by the session as it comes
+    (`Session.divert_bytes`), never read as menu keys.
     """
     before = await session.link.set_binary(True)
     session.link.transfer_mode(True)
@@ -75,19 +83,9 @@ async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
         yield channel
     finally:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(session.link.drain(), 10)
-        loop = asyncio.get_running_loop()
-        quiet_until = loop.time() + SETTLE
-        give_up = loop.time() + 10 * SETTLE
-        while (left := min(quiet_until, give_up) - loop.time()) > 0:
-            try:
-                chunk = await asyncio.wait_for(channel.queue.get(), left)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            quiet_until = loop.time() + SETTLE
+            await asyncio.wait_for(session.link.drain(), DRAIN_LIMIT)
         session.divert_bytes(None)
+        hung_up = channel.discard_pending()
         session.link.transfer_mode(False)
-        if not before:
+        if not before and not hung_up:
             await session.link.set_binary(False)

@@ -54,6 +54,20 @@ _CONTROL_SEQUENCE = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|\([0B])")
 _SCREEN_MEMORY = 64
 """Markup blocks kept since the last clear, to redraw the screen when the window changes."""
 _ESC_WAIT = 0.08
+
+LEFTOVER_GRACE = 2.0
+"""Seconds after a file transfer during which input that can only be the terminal's
+protocol leftovers (a late "OO", CANs, a repeated header) is dropped rather than read as
+keys. Nothing waits for it: the first byte a person could have typed ends it."""
+_PROTOCOL_BYTES = frozenset(b"\x18\x04\x06\x15")  # CAN/ZDLE, EOT, ACK, NAK
+_CLOSING_BYTES = frozenset(b"O\x11\x13\r\n\x8a\x8d\x00")  # "OO", XON/XOFF, line ends
+
+
+def is_leftover(data: bytes) -> bool:
+    """Whether bytes arriving just after a transfer are the terminal's protocol tail."""
+    return not _PROTOCOL_BYTES.isdisjoint(data) or _CLOSING_BYTES.issuperset(data)
+
+
 """Seconds after a lone ESC before it counts as the Escape key rather than a sequence start."""
 
 
@@ -249,6 +263,7 @@ class Session:
         self._divert_room: Callable[[], Awaitable[None]] | None = None
         self._guard = LineGuard(settings.max_line)
         self._raw: asyncio.Queue[bytes] | None = None
+        self._leftovers_until = 0.0
         self._write_lock = asyncio.Lock()
         self._deferring = False
         self.rows_used = 0
@@ -303,6 +318,10 @@ class Session:
                     await self._raw.put(data)
                     data = b""
                     continue
+                if self._leftovers_until:
+                    if time.monotonic() < self._leftovers_until and is_leftover(data):
+                        continue
+                    self._leftovers_until = 0.0
                 text = self._decoder.decode(data)
                 data = b""
                 if self._divert is not None:
@@ -433,7 +452,9 @@ class Session:
 
     def divert_bytes(self, queue: asyncio.Queue[bytes] | None) -> None:
         """Hand raw input bytes to `queue` (file transfers) instead of decoding them; b"" = EOF."""
+        ended = self._raw is not None and queue is None
         self._raw = queue
+        self._leftovers_until = time.monotonic() + LEFTOVER_GRACE if ended else 0.0
         if queue is not None and self._pump is not None and self._pump.done():
             queue.put_nowait(b"")
 

@@ -70,7 +70,12 @@ async def relay_to(
     """Once `trigger` shows, connect the line to an lrzsz program until it exits; its status.
 
     `damage` may alter what the program sends before it reaches the line; `heard` collects
-    what the board sent the program."""
+    what the board sent the program.
+
+    The board speaks as soon as the protocol has ended, which may be before the program
+    has exited: on a terminal, the bytes after the program's last word (a ZMODEM "OO",
+    then text) stay on the line for the screen once it stops reading. Here they have
+    gone down the pipe, so they are put back in front of what the screen got."""
     await client.wait_for(trigger, 10)
     path = LRZSZ[program]
     assert path, f"{program} is not installed (make setup installs lrzsz)"
@@ -87,11 +92,14 @@ async def relay_to(
     # What the board sent after the trigger already belongs to the program.
     _, _, early = bytes(client.data).partition(trigger)
     client.data.clear()
+    after_last_word = bytearray()
 
     def inbound(data: bytes) -> None:
+        after_last_word.extend(data)
         if heard is not None:
             heard.extend(data)
-        stdin.write(data)
+        if not stdin.is_closing():
+            stdin.write(data)
 
     client.sink = inbound
     inbound(early)
@@ -99,6 +107,7 @@ async def relay_to(
     async def outbound() -> None:
         assert process.stdout
         while chunk := await process.stdout.read(65536):
+            after_last_word.clear()
             if damage is not None:
                 chunk = damage(chunk)
             # lrzsz never escapes IAC: the telnet side of the relay must.
@@ -110,6 +119,7 @@ async def relay_to(
         await asyncio.wait_for(pump, 5)
     finally:
         client.sink = None
+        client.data[:0] = after_last_word
         pump.cancel()
         if process.returncode is None:
             process.kill()

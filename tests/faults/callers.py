@@ -237,7 +237,12 @@ async def sz_through(
     _, _, early = bytes(client.data).partition(b"annuler.\r\n")
     client.data.clear()
 
+    # Bytes after sz's last word ("OO"): on a terminal they stay on the line for the
+    # screen, here they went down the pipe; put back once sz has exited.
+    after_last_word = bytearray()
+
     def feed(data: bytes) -> None:
+        after_last_word.extend(data)
         if heard is not None:
             heard.extend(data)
         if not stdin.is_closing():
@@ -249,6 +254,7 @@ async def sz_through(
     async def outbound() -> None:
         assert process.stdout
         while chunk := await process.stdout.read(4096 if rate else 65536):
+            after_last_word.clear()
             if client.writer.is_closing():
                 continue  # read on to the end, or the process is never reaped
             client.send(chunk.replace(b"\xff", b"\xff\xff"))
@@ -280,6 +286,7 @@ async def sz_through(
         return code
     finally:
         client.sink = None
+        client.data[:0] = after_last_word
         pump.cancel()
         exited.cancel()
         if process.returncode is None:
