@@ -339,11 +339,13 @@ class Board:
                 from bbs.transfer.blocks import CANCEL_SEQUENCE
 
                 with contextlib.suppress(Exception):
+                    session.flush()
                     session.link.write(CANCEL_SEQUENCE)
                     await asyncio.wait_for(session.link.drain(), 1.0)
             if session not in warned:
                 await _warn_shutdown(session)
             session.end("shutdown")
+            session.flush()
             session.link.close()
 
 

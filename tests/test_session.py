@@ -297,3 +297,32 @@ def test_line_guard_does_not_depend_on_how_input_is_split(
     for piece in whole:
         if piece is not None:
             assert all(len(run) <= limit for run in re.split(r"[\x00-\x1f\x7f]", piece))
+
+
+class _CountingLink(FakeLink):
+    """A link whose drain does not yield when nothing is queued, like a socket's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        super().write(data)
+
+    async def drain(self) -> None:
+        pass
+
+
+async def test_what_a_screen_writes_in_one_go_is_one_send() -> None:
+    link = _CountingLink()
+    session = Session(link, Strings({}), SessionSettings())
+    await session.send("one\n")
+    await session.send("two\n")
+    await session.echo("x")
+    assert link.writes == []  # not yet: at the loop's next turn
+    await asyncio.sleep(0)
+    assert link.writes == [b"one\r\ntwo\r\nx"]
+    await session.send("three")
+    await session.close()  # hanging up sends what is held first
+    assert link.writes[-1] == b"three" and link.closed

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from datetime import UTC, datetime
 
 from bbs.directory import format as fmt
 from bbs.directory import query
 from bbs.directory.model import Directory
+from bbs.menus.strings import Strings
 from bbs.services.registry import Command, Context, Validator
 from bbs.session.editor import edit_line
 from bbs.session.pager import page
@@ -20,6 +21,31 @@ _LEAVE = {"", "Q", "QUIT", "FIN", "END", "ENDE", "X"}
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+SCREENS = 256
+"""Look-up screens kept: callers looking up the same thing in the same minute (the
+directory changes only on `bbs load`, which builds a new index) share one."""
+_screens: OrderedDict[tuple[int, int, str, str, int, datetime], tuple[object, object, str]] = (
+    OrderedDict()
+)
+
+
+def answer_screen(
+    index: query.Index, text: str, lang: str, now: datetime, width: int, strings: Strings
+) -> str:
+    """The screen answering a look-up, open/closed as of the minute of `now`."""
+    minute = now.replace(second=0, microsecond=0)
+    key = (id(index), id(strings), text, lang, width, minute)
+    kept = _screens.get(key)
+    if kept is not None and kept[0] is index and kept[1] is strings:
+        _screens.move_to_end(key)
+        return kept[2]
+    markup = fmt.format_answer(query.search(index, text), lang, minute, width, strings)
+    _screens[key] = (index, strings, markup)
+    if len(_screens) > SCREENS:
+        _screens.popitem(last=False)
+    return markup
 
 
 async def show_service(ctx: Context, arg: str | None) -> None:
@@ -75,8 +101,9 @@ async def directory_prompt(ctx: Context, arg: str | None) -> None:
             return
         if text not in history:
             history.append(text)
-        answer = query.search(ctx.board.index, text)
-        markup = fmt.format_answer(answer, session.lang, _now(), session.caps.cols, session.strings)
+        markup = answer_screen(
+            ctx.board.index, text, session.lang, _now(), session.caps.cols, session.strings
+        )
         await page(session, markup)
 
 

@@ -53,6 +53,7 @@ class SessionChannel:
     def write(self, data: bytes) -> None:
         """Bytes to the caller; telnet doubles IAC on the way."""
         if not self._session.link.is_closing():
+            self._session.flush()
             self._session.link.write(data)
             self._unpaced += len(data)
 
@@ -75,6 +76,7 @@ async def binary_line(session: Session) -> AsyncIterator[SessionChannel]:
     terminal still sends of its protocol is dropped by the session as it comes
     (`Session.divert_bytes`), never read as menu keys.
     """
+    session.flush()  # what was said before goes ahead of telnet commands and raw bytes
     before = await session.link.set_binary(True)
     session.link.transfer_mode(True)
     channel = SessionChannel(session)

@@ -272,6 +272,8 @@ class Session:
         """Writes of text so far; `_acknowledged` is how many the caller had seen when
         they last pressed a key."""
         self._acknowledged = 0
+        self._unsent = bytearray()
+        self._flusher: asyncio.Handle | None = None
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How pacing waits; tests replace it to count the delays instead of waiting."""
         link.on_resize(self._on_resize)
@@ -285,6 +287,7 @@ class Session:
 
     async def close(self) -> None:
         """Stop reading and hang up."""
+        self.flush()
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -554,13 +557,26 @@ class Session:
         """Bytes to the caller, paced like a modem at `caps.baud` (10 bits a character).
 
         `content` False marks terminal housekeeping (echo, erasing, probes), which is
-        nothing for the caller to read.
+        nothing for the caller to read. Unpaced, what a screen writes before it next
+        lets the loop run goes out as one send (a welcome, a menu and its prompt: one
+        packet, one system call), at the loop's next turn; `flush` sends it at once,
+        before anything that bypasses the session (raw transfer bytes, telnet commands,
+        hanging up).
         """
         if self.link.is_closing() or not data:
             return
         if content:
             self._written += 1
+        if not self.caps.baud and not self._write_lock.locked():
+            if self._unsent:
+                self._unsent += data  # the transport has had nothing new since the last drain
+                return
+            self._unsent += data
+            self._flusher = asyncio.get_running_loop().call_soon(self.flush)
+            await self._drain()
+            return
         async with self._write_lock:
+            self.flush()
             baud = self.caps.baud
             if not baud:
                 self.link.write(data)
@@ -575,6 +591,17 @@ class Session:
                 self.link.write(piece)
                 await self._drain()
                 await self.sleep(len(piece) / per_second)
+
+    def flush(self) -> None:
+        """Send what `write_raw` holds for the loop's next turn, now."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+        if self._unsent:
+            data = bytes(self._unsent)
+            self._unsent.clear()
+            if not self.link.is_closing():
+                self.link.write(data)
 
     async def _drain(self) -> None:
         try:
