@@ -64,6 +64,9 @@ class Options:
     settle: float
     strict: bool
     probe: bool
+    profile: bool = False
+    """Servers run under cProfile and a stack sampler; profiles and flame graphs of the
+    arrival and the searches go to bench/results/profile/."""
     transfers: xfer.Settings | None = None
     """What the transfer part does; None when it is not run."""
     scale: scale.Settings | None = None
@@ -84,6 +87,7 @@ class Options:
             "seed": self.seed,
             "settle": self.settle,
             "probe": self.probe,
+            "profile": self.profile,
             "transfers": self.transfers.as_dict() if self.transfers else None,
             "scale": self.scale.as_dict() if self.scale else None,
             "cluster": self.cluster.as_dict() if self.cluster else None,
@@ -120,6 +124,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--no-probe",
         action="store_true",
         help="run the servers bare (the `bbs` script itself), without GC and loop-lag probes",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the servers (cProfile, flame graphs) during the arrival and the searches,"
+        " into bench/results/profile/ (the figures of such a run are inflated)",
     )
     group = parser.add_argument_group("transfers")
     group.add_argument(
@@ -240,7 +250,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         json_path=args.json,
         settle=args.settle,
         strict=args.strict,
-        probe=not args.no_probe,
+        probe=not args.no_probe or args.profile,
+        profile=args.profile,
         transfers=transfers,
         scale=big,
         cluster=nodes,
@@ -301,7 +312,28 @@ class Server:
         return found
 
 
-async def start_echo(logdir: Path, n: int, probe: bool) -> Server:
+PROFILES = RESULTS / "profile"
+
+
+def profile_env(name: str, n: int, on: bool) -> dict[str, str]:
+    """The environment that makes bench.probe profile a server (see bench/flame.py)."""
+    return {"BENCH_PROFILE": str(PROFILES), "BENCH_PROFILE_NAME": f"{name}-{n}"} if on else {}
+
+
+def keep_profile(dump: dict[str, Any] | None, phase: str) -> str | None:
+    """Rename a profile dump's files after the phase they cover; the new stem."""
+    stem = ((dump or {}).get("profile") or {}).get("stem")
+    if not stem:
+        return None
+    old = Path(stem)
+    new = old.with_name(old.name.rsplit("-", 1)[0] + f"-{phase}")
+    for suffix in (".pstats", ".top.txt", ".folded", ".svg"):
+        with contextlib.suppress(OSError):
+            Path(str(old) + suffix).replace(str(new) + suffix)
+    return str(new.relative_to(procs.REPO)) if new.is_relative_to(procs.REPO) else str(new)
+
+
+async def start_echo(logdir: Path, n: int, probe: bool, profile: bool = False) -> Server:
     port = procs.free_port(HOST)
     log = logdir / f"echo-{n}.log"
     log.unlink(missing_ok=True)
@@ -310,7 +342,7 @@ async def start_echo(logdir: Path, n: int, probe: bool) -> Server:
         argv = [sys.executable, "-m", "bench.probe", "echo", *args]
     else:
         argv = [sys.executable, "-m", "bench.echo_server", *args]
-    proc = await procs.spawn(argv, log=log)
+    proc = await procs.spawn(argv, log=log, env=profile_env("echo", n, profile))
     server = Server("echo", proc, port, log, probe)
     await _ready(server)
     return server
@@ -330,7 +362,7 @@ async def prepare_board(workdir: Path) -> str:
     return db
 
 
-async def start_board(logdir: Path, n: int, db: str, probe: bool) -> Server:
+async def start_board(logdir: Path, n: int, db: str, probe: bool, profile: bool = False) -> Server:
     port = procs.free_port(HOST)
     log = logdir / f"board-{n}.log"
     log.unlink(missing_ok=True)
@@ -340,7 +372,8 @@ async def start_board(logdir: Path, n: int, db: str, probe: bool) -> Server:
     else:
         argv = [str(procs.BIN / "bbs"), *args]
     # Every caller comes from 127.0.0.1: caps per node and per address are lifted above N.
-    proc = await procs.spawn(argv, log=log, env={**BOARD_ENV, **scale.limit_env(n)})
+    env = {**BOARD_ENV, **scale.limit_env(n), **profile_env("board", n, profile)}
+    proc = await procs.spawn(argv, log=log, env=env)
     server = Server("board", proc, port, log, probe)
     await _ready(server)
     return server
@@ -465,10 +498,15 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         await asyncio.sleep(opts.settle / 2)
         before = procs.rss_kib(pid)
         case["probe_before"] = await server.probe_dump(reset=True)
+        arrival_cpu = procs.cpu_seconds(pid)
         callers.send("connect")
         # Arrival: at least 50 callers/s, plus the welcome pause and a margin.
         connected = await callers.expect("connected", n / 50 + opts.timeout * 3 + 30)
         case["connected"] = connected
+        arrived = connected.get("idle") or 0
+        case["cpu_ms_per_arrival"] = (
+            (procs.cpu_seconds(pid) - arrival_cpu) * 1000 / arrived if arrived else None
+        )
         idle_cpu, idle_from = procs.cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(max(opts.settle, 2.0))
         idle_rate = (procs.cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_from)
@@ -479,6 +517,8 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
         case["rss_after_kib"] = after
         case["rss_per_caller_kib"] = (after - before) / idle if idle else None
         case["probe_arrival"] = arrival = await server.probe_dump(reset=True)
+        if opts.profile:
+            case["profile_arrival"] = keep_profile(arrival, "arrival")
         first = case["probe_before"]
         if arrival and first and idle:
             case["gc_objects_per_caller"] = (arrival["gc_tracked"] - first["gc_tracked"]) / idle
@@ -501,7 +541,9 @@ async def measure(opts: Options, server: Server, n: int, markers: Markers) -> di
             - (procs.cpu_seconds(callers.proc.pid) - cpu_callers)
         )
         case["other_cpu_share"] = max(0.0, others) / max(1e-9, time.monotonic() - started)
-        case["probe_rounds"] = await server.probe_dump()
+        case["probe_rounds"] = rounds = await server.probe_dump()
+        if opts.profile:
+            case["profile_search"] = keep_profile(rounds, "search")
         # Net of what the server burns with everybody idle (timers, the probe's ticks).
         net = max(0.0, cpu_used - idle_rate * done["elapsed_s"])
         case["cpu_ms_per_search"] = net * 1000 / searches if searches else None
@@ -540,14 +582,14 @@ async def run(
                 server: Server | None = None
                 try:
                     if name == "echo":
-                        server = await start_echo(logdir, n, opts.probe)
+                        server = await start_echo(logdir, n, opts.probe, opts.profile)
                     else:
                         markers, found = board_markers(procs.REPO)
                         marker_notes.update(f"board N={n}: {note}" for note in found)
                         workdir = Path(tmp) / f"board-{n}"
                         workdir.mkdir()
                         db = await prepare_board(workdir)
-                        server = await start_board(logdir, n, db, opts.probe)
+                        server = await start_board(logdir, n, db, opts.probe, opts.profile)
                     case = await measure(opts, server, n, markers)
                 except HarnessError as exc:
                     case = {"server": name, "n": n, "error": str(exc)}

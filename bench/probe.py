@@ -10,6 +10,11 @@ in thread CPU time (the collector's own work). SIGUSR1 resets the figures; SIGUS
 them as one line on stderr::
 
     BENCHPROBE {"loop_lag_max_ms": ..., "gc": {"2": {"count": ..., "max_ms": ...}}, ...}
+
+With ``BENCH_PROFILE=DIR`` in its environment (``python -m bench --profile``) the server also
+runs under cProfile and a stack sampler (bench/flame.py); each SIGUSR2 then writes what was
+profiled since the last SIGUSR1 as ``DIR/NAME-K.pstats``, ``.folded`` and ``.svg``, NAME
+from ``BENCH_PROFILE_NAME`` and K counting the dumps.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 PERIOD = 0.01
@@ -161,13 +168,22 @@ def _wrap_asyncio_run() -> None:
     asyncio.run = run
 
 
+PROFILER: Any = None
+"""The bench.flame.Profiler when BENCH_PROFILE is set."""
+
+
 def _dump(signum: int, frame: object) -> None:
-    sys.stderr.write("BENCHPROBE " + json.dumps(PROBE.report()) + "\n")
+    report = PROBE.report()
+    if PROFILER is not None:
+        report["profile"] = PROFILER.dump()
+    sys.stderr.write("BENCHPROBE " + json.dumps(report) + "\n")
     sys.stderr.flush()
 
 
 def _reset(signum: int, frame: object) -> None:
     PROBE.reset()
+    if PROFILER is not None:
+        PROFILER.restart()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +199,13 @@ def main(argv: list[str] | None = None) -> int:
 
     main_id = threading.get_ident()
     threading.Thread(target=_watchdog, args=(main_id,), daemon=True, name="stall-watchdog").start()
+    folder = os.environ.get("BENCH_PROFILE")
+    if folder:
+        from bench.flame import Profiler
+
+        global PROFILER
+        PROFILER = Profiler(Path(folder), os.environ.get("BENCH_PROFILE_NAME", args[0]), main_id)
+        PROFILER.restart()
     if args[0] == "board":
         from bbs.cli import main as bbs_main
 
