@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import unicodedata
 import weakref
 from collections.abc import Callable
@@ -22,8 +23,17 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 """Characters; longer passwords are refused before hashing (no hashing of megabytes)."""
 
-WORKERS = 2
-"""Threads hashing at once for the whole node."""
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # a node pinned with taskset counts its own
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+WORKERS = _cpus()
+"""Threads hashing at once for the whole node: one per CPU it may run on (Argon2 lets
+go of the GIL, so more would only queue behind each other for the same cores)."""
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 """OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane."""

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from bbs.cluster.batch import Done, GroupCommit
 from bbs.cluster.bus import EventBus, Message
 from bbs.cluster.presence import ChatLoop, ClusterPresence
 from bbs.cluster.registry import Registry, State
@@ -80,6 +81,7 @@ class Cluster:
             self.sessions, self.registry, self.bus, board.strings, chat_loop
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._signins: GroupCommit[Session, None] = GroupCommit(self._write_signins)
         self._loops: list[asyncio.Task[None]] = []
         self.reloads = 0
         """Directory reloads done after a load on another node (for tests and logs)."""
@@ -130,12 +132,17 @@ class Cluster:
 
     async def signed_in(self, session: Session) -> None:
         """A caller signed in: their name reaches the other nodes now, not at the next flush
-        (a sysop answering their chat request looks them up at once)."""
+        (a sysop answering their chat request looks them up at once). Callers signing in
+        at the same moment are written together."""
         try:
-            await self.registry.flush([session], now=True)
+            await self._signins.submit(session)
         except StoreError as e:
             self.registry.forget_written()
             log.warning("event=presence_flush_failed node=%d error=%s", session.node, e)
+
+    async def _write_signins(self, sessions: list[Session]) -> Done[Session, None]:
+        await self.registry.flush(sessions, now=True)
+        return dict.fromkeys(sessions)
 
     def released(self, session: Session) -> None:
         """A session hung up: give its number back and tell the other nodes."""

@@ -1,11 +1,14 @@
 """The node registry: running processes and the callers on line, in the database.
 
 Node numbers are unique across the board: a caller's number is a row of
-`live_session`, taken at connection and deleted at hang-up. Each process refreshes
-the heartbeat of its rows; rows whose heartbeat is older than the expiry belong to a
-process that died without cleaning up, and any node reclaims them. Where a caller is
-and who they are follow with a delay (at most one write per session every few
-seconds), never at each keystroke.
+`live_session`, taken at connection and deleted at hang-up. The callers arriving (or
+hanging up) at the same moment on a node share one short transaction (`GroupCommit`):
+the smallest free numbers are inserted together, with no lock; a number another node
+took at the same moment is simply left out, and that caller goes in the next batch.
+Each process refreshes the heartbeat of its rows; rows whose heartbeat is older than
+the expiry belong to a process that died without cleaning up, and any node reclaims
+them. Where a caller is and who they are follow with a delay (at most one write per
+session every few seconds), never at each keystroke.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bbs.cluster.batch import Done, GroupCommit
 from bbs.store.db import StoreError, transaction
 
 if TYPE_CHECKING:
@@ -99,6 +103,8 @@ class Registry:
         self._provisional: weakref.WeakSet[Session] = weakref.WeakSet()
         self._allocating: set[str] = set()
         """Sids being inserted or allocated but not yet bound: the heartbeat keeps them."""
+        self._numbers: GroupCommit[str, int] = GroupCommit(self._insert_many)
+        self._releases: GroupCommit[str, None] = GroupCommit(self._delete_many)
 
     # ----------------------------------------------------------------- sessions
 
@@ -131,27 +137,40 @@ class Registry:
         return number
 
     async def _insert(self, sid: str) -> int:
-        while True:
-            async with transaction(self.engine, write=True, store_lock=False) as conn:
-                await conn.execute(
-                    text(f"DELETE FROM live_session WHERE NOT ({_FRESH})"), {"expiry": self.expiry}
-                )
-                number = await conn.scalar(
-                    text(
-                        "INSERT INTO live_session (node, sid, node_id, account_id, name, role,"
-                        " lang, location, refuses_pages, since, heartbeat)"
-                        " SELECT n, :sid, :node_id, NULL, '', 'guest', 'fr', '', false,"
-                        " now(), now()"
-                        " FROM generate_series(1, (SELECT count(*) FROM live_session) + 1) AS n"
-                        " WHERE NOT EXISTS (SELECT 1 FROM live_session s WHERE s.node = n)"
-                        " ORDER BY n LIMIT 1"
-                        " ON CONFLICT (node) DO NOTHING RETURNING node"
-                    ),
-                    {"sid": sid, "node_id": self.node_id},
-                )
-            if number is not None:
-                return int(number)
-            # Another node took the same number at the same moment: try the next one.
+        return await self._numbers.submit(sid)
+
+    async def _insert_many(self, sids: list[str]) -> Done[str, int]:
+        """The smallest free numbers for `sids`, inserted in one transaction; those a
+        concurrent insert on another node took are left out (they go again)."""
+        async with transaction(self.engine, write=True, store_lock=False) as conn:
+            await conn.execute(
+                text(f"DELETE FROM live_session WHERE NOT ({_FRESH})"), {"expiry": self.expiry}
+            )
+            rows = await conn.execute(
+                text(
+                    "WITH free AS ("
+                    " SELECT n, row_number() OVER (ORDER BY n) AS i"
+                    " FROM generate_series(1, (SELECT count(*) FROM live_session) + :k) AS n"
+                    " WHERE NOT EXISTS (SELECT 1 FROM live_session s WHERE s.node = n)"
+                    " ORDER BY n LIMIT :k),"
+                    " wanted AS (SELECT sid, i FROM unnest(CAST(:sids AS text[]))"
+                    " WITH ORDINALITY AS t(sid, i))"
+                    " INSERT INTO live_session (node, sid, node_id, account_id, name, role,"
+                    " lang, location, refuses_pages, since, heartbeat)"
+                    " SELECT free.n, wanted.sid, :node_id, NULL, '', 'guest', 'fr', '', false,"
+                    " now(), now() FROM free JOIN wanted ON wanted.i = free.i"
+                    " ON CONFLICT (node) DO NOTHING RETURNING node, sid"
+                ),
+                {"sids": sids, "k": len(sids), "node_id": self.node_id},
+            )
+            return {row.sid: int(row.node) for row in rows}
+
+    async def _delete_many(self, sids: list[str]) -> Done[str, None]:
+        async with transaction(self.engine, write=True, store_lock=False) as conn:
+            await conn.execute(
+                text("DELETE FROM live_session WHERE sid = ANY(:sids)"), {"sids": sids}
+            )
+        return dict.fromkeys(sids)
 
     def bind(self, session: Session) -> None:
         """Attach the row allocated for `session.node` to the session."""
@@ -171,8 +190,7 @@ class Registry:
             return None
         self._by_sid.pop(sid, None)
         try:
-            async with transaction(self.engine, write=True, store_lock=False) as conn:
-                await conn.execute(text("DELETE FROM live_session WHERE sid = :sid"), {"sid": sid})
+            await self._releases.submit(sid)
         except StoreError as e:
             # The heartbeat deletes rows of this node that no session holds any more.
             log.warning("event=node_release_failed node=%d error=%s", session.node, e)
