@@ -679,6 +679,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ran_cluster is not None:
         before = opts.servers or ran_transfers or ran_scale
         print(("\n" if before else "") + report.render_cluster(ran_cluster))
+    floor = report.floor_verdicts(cases, ran_transfers, ran_scale, ran_cluster)
+    print("\n" + report.render_floor(floor))
     print(f"\nresults written to {opts.json_path}", flush=True)
     if interrupted:
         return 130
@@ -695,5 +697,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         judged += report.transfer_verdicts(ran_transfers)
     if ran_scale is not None:
         judged += report.scale_verdicts(ran_scale)
+    judged += floor
     missed = any(v.verdict == "MISS" for v in judged)
     return 1 if opts.strict and missed else 0

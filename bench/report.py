@@ -923,3 +923,182 @@ def render_cluster(record: dict[str, Any]) -> str:
     if found:
         parts += ["", "Notes:", *(p if p.startswith(" ") else f"- {p}" for p in found)]
     return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- closer to the floor
+
+FLOOR_ARRIVAL_CPU = 2.0
+"""CPU per arrival: at most this multiple of the bare server's."""
+FLOOR_CONN_RATE = 0.6
+"""Connections per second: at least this share of the bare server's."""
+FLOOR_SEARCH_CPU_MS = 0.5
+FLOOR_RSS = 1.5
+"""Memory per idle caller: at most this multiple of the bare server's."""
+FLOOR_PG_LOGINS = 500.0
+FLOOR_PG_P99_MS = 100.0
+FLOOR_XFER = 0.9
+"""ZMODEM Enter -> "Transfert terminé": at least this share of lrzsz behind the bare relay."""
+FLOOR_BATCH_S = 0.5
+FLOOR_STALL_MS = 100.0
+FLOOR_BURST = 5000
+
+
+def _judge(ok: bool | None) -> str:
+    return "n/a" if ok is None else "PASS" if ok else "MISS"
+
+
+def floor_verdicts(
+    cases: Sequence[Case],
+    transfers: dict[str, Any] | None,
+    scale: dict[str, Any] | None,
+    cluster: dict[str, Any] | None,
+) -> list[Verdict]:
+    """Issue 14's targets, each beside the bare server of the same run where it has one."""
+    out: list[Verdict] = []
+    pairs = sorted(
+        n
+        for n in {c["n"] for c in cases}
+        if _usable(_find(cases, "echo", n)) and _usable(_find(cases, "board", n))
+    )
+
+    def pair(n: int) -> tuple[Case, Case]:
+        echo, board = _find(cases, "echo", n), _find(cases, "board", n)
+        assert echo is not None and board is not None
+        return echo, board
+
+    n = 1000 if 1000 in pairs else (pairs[-1] if pairs else None)
+    if n is None:
+        for target in ("CPU per arrival", "connections/s", "CPU per directory search"):
+            out.append(Verdict(target, "not measured (needs echo and board)", "n/a"))
+    else:
+        echo, board = pair(n)
+        e, b = echo.get("cpu_ms_per_arrival"), board.get("cpu_ms_per_arrival")
+        out.append(
+            Verdict(
+                f"N={n}: CPU per arrival <= {FLOOR_ARRIVAL_CPU:g}x bare server",
+                f"board {_num(b, '.2f')} ms vs echo {_num(e, '.2f')} ms ({_ratio(b, e)})",
+                _judge(b <= FLOOR_ARRIVAL_CPU * e if b and e else None),
+            )
+        )
+        e = (echo.get("connected") or {}).get("per_second")
+        b = (board.get("connected") or {}).get("per_second")
+        out.append(
+            Verdict(
+                f"N={n}: connections/s >= {FLOOR_CONN_RATE:g}x bare server",
+                f"board {_num(b, '.0f')}/s vs echo {_num(e, '.0f')}/s ({_ratio(b, e)})",
+                _judge(b >= FLOOR_CONN_RATE * e if b and e else None),
+            )
+        )
+        b, e = board.get("cpu_ms_per_search"), echo.get("cpu_ms_per_search")
+        out.append(
+            Verdict(
+                f"N={n}: CPU per directory search <= {FLOOR_SEARCH_CPU_MS:g} ms",
+                f"board {_num(b, '.2f')} ms (echo line {_num(e, '.2f')} ms)",
+                _judge(b <= FLOOR_SEARCH_CPU_MS if b is not None else None),
+            )
+        )
+    target = f"N=1000: memory per idle caller <= {FLOOR_RSS:g}x bare server"
+    if 1000 in pairs:
+        echo, board = pair(1000)
+        e, b = echo.get("rss_per_caller_kib"), board.get("rss_per_caller_kib")
+        figure = f"board {_num(b)} KiB vs echo {_num(e)} KiB ({_ratio(b, e)})"
+        out.append(Verdict(target, figure, _judge(b <= FLOOR_RSS * e if b and e else None)))
+    else:
+        out.append(Verdict(target, "not run (N=1000 not in --sizes)", "n/a"))
+    rows = {r["server"]: r for r in (scale or {}).get("rows") or [] if not r.get("error")}
+    big = (scale or {}).get("settings", {}).get("n", 10_000)
+    target = f"N={big}: memory per idle caller <= {FLOOR_RSS:g}x bare server"
+    if "echo" in rows and "board" in rows:
+        e, b = rows["echo"].get("rss_per_caller_kib"), rows["board"].get("rss_per_caller_kib")
+        figure = f"board {_num(b)} KiB vs echo {_num(e)} KiB ({_ratio(b, e)})"
+        out.append(Verdict(target, figure, _judge(b <= FLOOR_RSS * e if b and e else None)))
+    else:
+        out.append(Verdict(target, "not measured (--only scale)", "n/a"))
+    one = next(
+        (
+            r
+            for r in (cluster or {}).get("rows") or []
+            if r.get("nodes") == 1 and not r.get("error")
+        ),
+        None,
+    )
+    target = (
+        f"PostgreSQL guest sign-ins, one node: >= {FLOOR_PG_LOGINS:g}/s,"
+        f" p99 < {FLOOR_PG_P99_MS:g} ms at 64 in flight"
+    )
+    if one is None:
+        out.append(Verdict(target, "not measured (--only cluster)", "n/a"))
+    else:
+        rate = one["logins"]["per_second"]
+        p99 = one["logins"]["login"].get("p99_ms")
+        inflight = ((cluster or {}).get("settings") or {}).get("inflight", "?")
+        out.append(
+            Verdict(
+                target,
+                f"{rate:.0f}/s, p99 {_num(p99, '.0f')} ms ({inflight} in flight)",
+                _judge(rate >= FLOOR_PG_LOGINS and p99 is not None and p99 < FLOOR_PG_P99_MS),
+            )
+        )
+    record = transfers or {}
+    size = f"{(record.get('settings') or {}).get('size', 0) / 1048576:g} MiB"
+    for direction in ("download", "upload"):
+        row = _row(record, "Z", direction)
+        target = f"ZMODEM {direction} of {size}, Enter -> done: >= {FLOOR_XFER:g}x lrzsz relay"
+        if row is None:
+            out.append(Verdict(target, "not measured (--only transfers)", "n/a"))
+            continue
+        b, r = row["board"].get("total_mb_s"), row["reference"].get("total_mb_s")
+        figure = f"board {_mbs(row['board'])} MB/s vs relay {_mbs(row['reference'])} MB/s"
+        out.append(
+            Verdict(
+                target,
+                f"{figure} ({_ratio(b, r)})",
+                _judge(
+                    b >= FLOOR_XFER * r
+                    if b and r
+                    else (False if row["board"].get("runs") else None)
+                ),
+            )
+        )
+    runs = record.get("batch") or []
+    target = f"ten 4 KiB notes by ZMODEM, Enter -> done < {FLOOR_BATCH_S:g} s"
+    if not runs:
+        out.append(Verdict(target, "not measured (--only transfers)", "n/a"))
+    else:
+        times = sorted(r["total_s"] for r in runs if r.get("ok"))
+        failed = len(runs) - len(times)
+        if not times:
+            out.append(Verdict(target, f"{failed} of {len(runs)} failed", "MISS"))
+        else:
+            median = times[len(times) // 2]
+            note = f" ({failed} failed)" if failed else ""
+            out.append(
+                Verdict(
+                    target,
+                    f"median {median:.2f} s of {len(times)}{note}",
+                    _judge(median < FLOOR_BATCH_S and not failed),
+                )
+            )
+    target = f"N={FLOOR_BURST} burst: no event-loop stall over {FLOOR_STALL_MS:g} ms"
+    board = _find(cases, "board", FLOOR_BURST)
+    if not _usable(board):
+        out.append(Verdict(target, f"not run (N={FLOOR_BURST} not in --sizes)", "n/a"))
+    else:
+        assert board is not None
+        stalls = [
+            (board.get(key) or {}).get("loop_lag_max_ms")
+            for key in ("probe_arrival", "probe_rounds")
+        ]
+        known = [s for s in stalls if s is not None]
+        figure = (
+            f"arrival {_num(stalls[0])} ms, searches {_num(stalls[1])} ms" if known else "no probe"
+        )
+        out.append(Verdict(target, figure, _judge(max(known) <= FLOOR_STALL_MS if known else None)))
+    return out
+
+
+def render_floor(items: Sequence[Verdict]) -> str:
+    """The issue-14 table: 'Closer to the floor'."""
+    return "Closer to the floor (issue 14), beside the bare server in the same run\n\n" + (
+        verdict_table(items)
+    )

@@ -38,6 +38,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,29 @@ def make_data_dir(target: Path, size: int) -> None:
     if "Fichier" not in seen:  # the header ends at the first blank line
         out.insert(out.index(""), header["Fichier"])
     (target / "library" / f"{NOTE}-fr.txt").write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+BATCH_FIRST = 99101
+"""The first of the ten small notes tagged and downloaded as one ZMODEM batch."""
+BATCH_NOTES = 10
+BATCH_NOTE_BYTES = 4096
+
+
+def add_batch_notes(target: Path) -> None:
+    """Ten notes of about `BATCH_NOTE_BYTES` each (no attached file) in a data copy."""
+    lines = (target / "library" / SOURCE_NOTE).read_text(encoding="utf-8").splitlines()
+    head = lines[: lines.index("")]
+    for i in range(BATCH_NOTES):
+        number = BATCH_FIRST + i
+        fields = [
+            f"Document: {number}" if ln.startswith("Document:") else ln
+            for ln in head
+            if not ln.startswith("Fichier:")
+        ]
+        para = f"Note {number} du lot : texte de remplissage pour le banc d'essai. "
+        body = (para * (BATCH_NOTE_BYTES // len(para) + 1))[:BATCH_NOTE_BYTES]
+        text = "\n".join([*fields, "", "DESCRIPTION", "", *textwrap.wrap(body, 70)]) + "\n"
+        (target / "library" / f"{number}-fr.txt").write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,6 +511,65 @@ async def board_run(env: Env, proto: Protocol, direction: str) -> dict[str, Any]
             client.close()
         shutil.rmtree(folder, ignore_errors=True)
     return _rates(result, len(env.data))
+
+
+async def batch_run(env: Env) -> dict[str, Any]:
+    """Ten small notes tagged (untimed), then `DL Z`: Enter -> "Transfert terminé"."""
+    s = env.settings
+    m = env.markers
+    folder = env.folder()
+    step = "connect"
+    client: TelnetClient | None = None
+    proc: Process | None = None
+    result: dict[str, Any] = {"notes": BATCH_NOTES, "bytes_each": BATCH_NOTE_BYTES}
+    try:
+        client = await connect(HOST, env.board_port, s.timeout, rows=ROWS)
+        step = "welcome"
+        await client.wait_for(m.press_enter + m.menu, s.timeout)
+        client.discard()
+        client.send(b"\rINVITE\r")
+        await to_menu(client, m, s.timeout)
+        for number in range(BATCH_FIRST, BATCH_FIRST + BATCH_NOTES):
+            step = f"TAG {number}"
+            client.discard()
+            client.send(f"TAG {number}\r".encode())
+            await client.wait_for([f"{number:05d}. DL Z".encode()], s.timeout)
+        step = "DL Z"
+        client.discard()
+        client.send(b"DL Z")
+        await client.wait_for([b"DL Z"], s.timeout)
+        proc = await start_program(("rz", "-y"), folder, env.logdir / "xfer-peer.log")
+        await asyncio.sleep(PROGRAM_SETTLE)
+        client.discard()
+        sent = client.send(b"\r")
+        match = await client.wait_for(m.start + m.menu, s.timeout)
+        if match.index >= len(m.start):
+            raise TransferFailed(f"no transfer started: {_said(match.screen)}")
+        step = "transfer"
+        relayed = await relay(client, proc, _after_trigger(client), s.timeout, s.limit)
+        result["peer_s"] = relayed.ended - sent
+        step = "end of transfer"
+        match, at = await _end(client, relayed, m.done + m.menu, s.timeout)
+        if match.index >= len(m.done):
+            raise TransferFailed(f"the board said: {_said(match.screen)}")
+        result["total_s"] = at - sent
+        if relayed.status != 0:
+            raise TransferFailed(f"rz exited with status {relayed.status}")
+        got = sorted(p.name.upper() for p in folder.iterdir())
+        want = sorted(f"{n}FR.TXT" for n in range(BATCH_FIRST, BATCH_FIRST + BATCH_NOTES))
+        if got != want:
+            raise TransferFailed(f"received {got}, not the {BATCH_NOTES} notes")
+        result["ok"] = True
+    except (TransferFailed, WaitTimeout, Disconnected, OSError) as exc:
+        result["ok"] = False
+        result["failure"] = f"{step}: {type(exc).__name__}: {exc}"[:400]
+    finally:
+        if proc is not None:
+            await procs.stop(proc, grace=1.0)
+        if client is not None:
+            client.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 async def reference_run(env: Env, proto: Protocol, direction: str) -> dict[str, Any]:
@@ -857,6 +940,7 @@ async def run(settings: Settings, logdir: Path, record: dict[str, Any]) -> None:
         root = Path(tmp)
         data = payload(settings.size)
         make_data_dir(root / "data", settings.size)
+        add_batch_notes(root / "data")
         source = root / "source"
         source.mkdir()
         (source / PAYLOAD).write_bytes(data)
@@ -932,6 +1016,12 @@ async def run(settings: Settings, logdir: Path, record: dict[str, Any]) -> None:
                         flush=True,
                     )
                     await _row(env, PROTOCOLS[letter], direction, record["rows"])
+            print(
+                f"transfers: a batch of {BATCH_NOTES} notes by ZMODEM ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            record["batch"] = [await batch_run(env) for _ in range(settings.repeat)]
             if settings.typists > 0:
                 print(
                     f"transfers: {settings.typists} callers typing during ZMODEM downloads ...",
