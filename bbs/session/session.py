@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs
 from bbs.menus.strings import Strings
+from bbs.session.inbox import Inbox
 from bbs.session.keys import Control, CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
 from bbs.session.link import Link
@@ -61,6 +62,26 @@ protocol leftovers (a late "OO", CANs, a repeated header) is dropped rather than
 keys. Nothing waits for it: the first byte a person could have typed ends it."""
 _PROTOCOL_BYTES = frozenset(b"\x18\x04\x06\x15")  # CAN/ZDLE, EOT, ACK, NAK
 _CLOSING_BYTES = frozenset(b"O\x11\x13\r\n\x8a\x8d\x00")  # "OO", XON/XOFF, line ends
+
+
+_SHARED_MIN = 200
+"""Screens at least this long are kept once for all sessions (see `_shared`)."""
+_SHARED_MOST = 256
+_shared_screens: dict[str, str] = {}
+
+
+def _shared(markup: str) -> str:
+    """One object for equal screens in every session's memory of its screen: the same
+    menu drawn for a thousand callers is built a thousand times, kept once."""
+    if len(markup) < _SHARED_MIN:
+        return markup
+    kept = _shared_screens.get(markup)
+    if kept is not None:
+        return kept
+    if len(_shared_screens) >= _SHARED_MOST:
+        _shared_screens.clear()
+    _shared_screens[markup] = markup
+    return markup
 
 
 def is_leftover(data: bytes) -> bool:
@@ -245,9 +266,11 @@ class Session:
         self._after_notice: Callable[[], Awaitable[None]] | None = None
         self._parser = KeyParser()
         self._decoder = decoder(self.caps.wire_encoding)
-        self._events: asyncio.Queue[Event | Hangup | _Wake] = asyncio.Queue(settings.input_queue)
-        self._pending: deque[Event | Hangup | _Wake] = deque()
-        self._notices: deque[Notice] = deque()
+        self._events: Inbox[Event | Hangup | _Wake] = Inbox(settings.input_queue)
+        # Lists, not deques: they hold a few items now and then, and an empty deque
+        # costs 0.75 KiB per caller.
+        self._pending: list[Event | Hangup | _Wake] = []
+        self._notices: list[Notice] = []
         self._on_wake: Callable[[], Awaitable[None]] | None = None
         self.connected_at = time.monotonic()
         """When the caller connected (monotonic seconds), for "who is online"."""
@@ -500,7 +523,7 @@ class Session:
 
     def remember(self, markup: str) -> None:
         """Note markup as being on screen (for a redraw) without sending it."""
-        self._screen.append(markup)
+        self._screen.append(_shared(markup))
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
@@ -518,7 +541,7 @@ class Session:
             self._notices.append(markup)
             return
         if remember:
-            self._screen.append(markup)
+            self._screen.append(_shared(markup))
         await self.write_raw(encode(render(markup, self.caps), self.caps))
 
     @property
@@ -628,12 +651,12 @@ class Session:
         """
         while self._pending and isinstance(self._pending[0], _Wake):
             # A wake-up set aside by the Enter check: the notices themselves are queued.
-            self._pending.popleft()
+            self._pending.pop(0)
             self._wake()
         if self._pending:
-            pending = self._pending.popleft()
+            pending = self._pending.pop(0)
             if isinstance(pending, Hangup):
-                self._pending.appendleft(pending)
+                self._pending.insert(0, pending)
                 raise pending
             assert not isinstance(pending, _Wake)
             if not isinstance(pending, (CursorReport, Resize)):
@@ -686,7 +709,7 @@ class Session:
         """Forget an Enter typed right after a hotkey, out of habit: it must not act twice."""
         if self._pending:
             if self._pending[0] is Key.ENTER:
-                self._pending.popleft()
+                self._pending.pop(0)
             return
         if not self._events.empty():
             first = self._events.get_nowait()
@@ -711,7 +734,7 @@ class Session:
 
     def push_back(self, events: Iterable[Event]) -> None:
         """Put events back in front of the input, to be read again."""
-        self._pending.extendleft(reversed(list(events)))
+        self._pending[:0] = list(events)
 
     async def read_line(
         self,
@@ -860,7 +883,7 @@ class Session:
         """Show queued notices and run queued break-ins now; True when there were any."""
         delivered = False
         while self._notices:
-            notice = self._notices.popleft()
+            notice = self._notices.pop(0)
             delivered = True
             if isinstance(notice, str):
                 await self.send(notice, remember=False)
