@@ -172,7 +172,25 @@ PROFILER: Any = None
 """The bench.flame.Profiler when BENCH_PROFILE is set."""
 
 
+_MEMORY: list[Any] = []
+"""With BENCH_TRACEMALLOC=FILE: the snapshot taken at the last reset."""
+
+
+def _memory_dump() -> None:
+    import tracemalloc
+
+    if not _MEMORY or not tracemalloc.is_tracing():
+        return
+    now = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
+    lines = [str(stat) for stat in now.compare_to(_MEMORY[0], "lineno")[:40]]
+    with open(os.environ["BENCH_TRACEMALLOC"], "a", encoding="utf-8") as out:
+        out.write("\n".join(["--- dump", *lines, ""]))
+
+
 def _dump(signum: int, frame: object) -> None:
+    _memory_dump()
     report = PROBE.report()
     if PROFILER is not None:
         report["profile"] = PROFILER.dump()
@@ -182,6 +200,12 @@ def _dump(signum: int, frame: object) -> None:
 
 def _reset(signum: int, frame: object) -> None:
     PROBE.reset()
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(1)
+        _MEMORY[:] = [tracemalloc.take_snapshot()]
     if PROFILER is not None:
         PROFILER.restart()
 
