@@ -11,6 +11,7 @@ import re
 import struct
 from dataclasses import dataclass, replace
 from datetime import date as Date
+from functools import lru_cache
 
 from bbs.terminal.caps import Caps, Encoding, Tier
 from bbs.terminal.encoding import encode_as
@@ -200,6 +201,7 @@ def _plain_art(text: str, width: int) -> str:
     return "".join(escape(line) + "\n" for line in lines)
 
 
+@lru_cache(maxsize=64)
 def render_art(data: bytes, caps: Caps) -> str:
     """An art file (CP437, SAUCE or not) as text to `encode` for this session.
 
@@ -208,7 +210,8 @@ def render_art(data: bytes, caps: Caps) -> str:
     the same picture, with the control bytes DOS draws as glyphs (☺ ♥ ...) drawn.
     The art's last colours stay in force: send `Controls.reset()` after it.
     Other tiers: the picture as plain text (escape sequences dropped), rendered
-    like markup for the tier.
+    like markup for the tier. Kept for the next caller with the same art and terminal
+    (a welcome screen is drawn for every arrival).
     """
     art, sauce = split_sauce(data)
     art = art.split(EOF, 1)[0]
