@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import heapq
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -160,6 +161,10 @@ class Board:
     stopping: bool = False
     cluster: Cluster | None = None
     """This node's part in a board of several nodes (PostgreSQL); None on SQLite."""
+    _nodes_taken: set[int] = field(default_factory=set, init=False, repr=False)
+    _nodes_free: list[int] = field(default_factory=list, init=False, repr=False)
+    """Numbers given back (a heap): the smallest goes to the next caller."""
+    _nodes_high: int = field(default=0, init=False, repr=False)
 
     @property
     def files_dir(self) -> Path:
@@ -198,8 +203,25 @@ class Board:
         nodes share it), else the smallest this node does not use."""
         if self.cluster is not None:
             return await self.cluster.allocate()
-        taken = {s.node for s in self.sessions}
-        return next(n for n in range(1, len(taken) + 2) if n not in taken)
+        # The smallest number given back, else the next never given: no walk over every
+        # session at each arrival (10 000 callers made that a stall).
+        taken = self._nodes_taken
+        while self._nodes_free and self._nodes_free[0] in taken:
+            heapq.heappop(self._nodes_free)
+        if self._nodes_free:
+            number = heapq.heappop(self._nodes_free)
+        else:
+            self._nodes_high += 1
+            while self._nodes_high in taken:
+                self._nodes_high += 1
+            number = self._nodes_high
+        taken.add(number)
+        return number
+
+    def _node_given_back(self, number: int) -> None:
+        if self.cluster is None and number in self._nodes_taken:
+            self._nodes_taken.discard(number)
+            heapq.heappush(self._nodes_free, number)
 
     async def handle(self, link: Link) -> None:
         """One caller, from detection to goodbye; no traceback ever reaches them."""
@@ -236,6 +258,7 @@ class Board:
                 )
         finally:
             self.sessions.discard(session)
+            self._node_given_back(session.node)
             await session.close()
 
     async def welcome(self, session: Session, term: str) -> None:

@@ -202,7 +202,11 @@ def add_batch_notes(target: Path) -> None:
     for i in range(BATCH_NOTES):
         number = BATCH_FIRST + i
         fields = [
-            f"Document: {number}" if ln.startswith("Document:") else ln
+            f"Document: {number}"
+            if ln.startswith("Document:")
+            else "Categorie: faq"  # a note with no file (a driver note must have one)
+            if ln.startswith("Categorie:")
+            else ln
             for ln in head
             if not ln.startswith("Fichier:")
         ]
