@@ -74,7 +74,7 @@ def context(link: FakeLink, tmp_path: Path) -> tuple[Context, Session]:
         upload_max_bytes=1 << 20,
         upload_min_free_bytes=1,
     )
-    board = SimpleNamespace(config=config, files_dir=tmp_path)
+    board = SimpleNamespace(config=config, files_dir=tmp_path, db=None)
     return Context(session, cast(Any, board), cast(Any, None)), session
 
 
