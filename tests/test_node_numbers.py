@@ -10,7 +10,7 @@ from bbs.board import Board
 
 def bare_board() -> Board:
     nothing: Any = None
-    return Board(nothing, nothing, nothing, {}, nothing, nothing, {})
+    return Board(nothing, nothing, nothing, {}, nothing, nothing, {}, {})
 
 
 async def test_smallest_free_number_first() -> None:
