@@ -347,6 +347,7 @@ class Session:
                     continue
                 if self._leftovers_until:
                     if time.monotonic() < self._leftovers_until and is_leftover(data):
+                        data = b""
                         continue
                     self._leftovers_until = 0.0
                 text = self._decoder.decode(data)
