@@ -354,6 +354,24 @@ async def _warn_shutdown(session: Session) -> None:
         )
 
 
+async def start_channels(board: Board, edge: Any) -> list[Any]:
+    """The front ends besides telnet that the configuration turns on (SSH, Minitel);
+    each has `close()` and `wait_closed()`. They share telnet's admission counts."""
+    config = board.config
+    started: list[Any] = []
+    if config.ssh_port:
+        from bbs.ssh.server import start_ssh_server
+
+        started.append(await start_ssh_server(board, edge.admission, edge.node))
+        log.warning("SSH on %s:%s", config.host, config.ssh_port)
+    if config.minitel_port:
+        from bbs.minitel.websocket import start_minitel_server
+
+        started.append(await start_minitel_server(board, edge.admission, edge.node))
+        log.warning("Minitel (WebSocket) on %s:%s", config.host, config.minitel_port)
+    return started
+
+
 async def run_node(
     config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -405,6 +423,7 @@ async def run_node(
             if resumed:
                 log.warning("resuming %d fax job(s) left queued by an earlier run", len(resumed))
     extras = await _start_extras(board, config, server)
+    channels = await start_channels(board, server.edge)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
@@ -428,11 +447,16 @@ async def run_node(
     server.stop_listening()
     if phone is not None:
         phone.close()
+    for channel in channels:
+        channel.close()
     await board.shutdown()
     for stop_extra in extras:
         with contextlib.suppress(Exception):
             await stop_extra()
     server.close()
+    for channel in channels:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(channel.wait_closed(), 2.0)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
     if board.cluster is not None:

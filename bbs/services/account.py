@@ -218,7 +218,18 @@ async def door(session: Session, board: Node) -> None:
 
 
 async def sign_in(session: Session, board: Node) -> Caller:
-    """Who the caller is: a name and password, a new registration, or a guest."""
+    """Who the caller is: a name and password, a new registration, or a guest.
+
+    A link that authenticated the caller itself (SSH) carries who it is as `preauth`:
+    the name prompt is skipped.
+    """
+    preauth = getattr(session.link, "preauth", None)
+    if isinstance(preauth, Caller):
+        if preauth.is_guest:
+            await _say(session, "acct.guest", "dim")
+        else:
+            await _welcome(session, preauth)
+        return preauth
     if board.db is None:
         with session.deferred():
             await _say(session, "acct.unavailable", "warn")

@@ -1,0 +1,1 @@
+"""The board's SSH front end: asyncssh running the same Session as telnet, one per channel."""
