@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +158,7 @@ class BoardSshServer(asyncssh.SSHServer):
         prompt = self.board.strings.get("acct.password_prompt", self.board.config.language)
         return ("", "", "", [(prompt + " ", False)])
 
-    async def validate_kbdint_response(self, username: str, responses: list[str]) -> bool:
+    async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
         """Check the one answer as a password."""
         if len(responses) != 1:
             return False

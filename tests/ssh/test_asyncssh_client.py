@@ -120,9 +120,7 @@ async def test_keyboard_interactive_signs_in_too(board: Config) -> None:
         agent_path=None,
         preferred_auth="keyboard-interactive",
     ) as conn:
-        process = await conn.create_process(
-            term_type="vt100", term_size=(80, 60), encoding=None
-        )
+        process = await conn.create_process(term_type="vt100", term_size=(80, 60), encoding=None)
         line = Line(process)
         await line.wait_for("Entr")
         line.type("\r")
