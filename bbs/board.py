@@ -44,10 +44,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Art:
-    """One piece of art: CP437 ANSI bytes for the ANSI tier, markup for the others."""
+    """One piece of art: CP437 ANSI bytes for the ANSI tier, markup for the others, and
+    markup for a Minitel's 40 columns (mosaic characters allowed) when there is some."""
 
     ansi: bytes | None
     markup: str
+    minitel: str = ""
 
     def fits(self, cols: int) -> bool:
         """Whether the ANSI art is no wider than a screen of `cols` columns."""
@@ -58,15 +60,18 @@ class Art:
 
 
 def load_art(folder: Path) -> dict[str, Art]:
-    """Every art piece in `folder` by base name (`NAME.ans` and/or `NAME.txt`)."""
+    """Every art piece in `folder` by base name (`NAME.ans`, `NAME.txt`, `NAME.minitel`)."""
     names = {p.stem for p in folder.glob("*.ans")} | {p.stem for p in folder.glob("*.txt")}
+    names |= {p.stem for p in folder.glob("*.minitel")}
     art: dict[str, Art] = {}
     for name in sorted(names):
         ans = folder / f"{name}.ans"
         txt = folder / f"{name}.txt"
+        minitel = folder / f"{name}.minitel"
         art[name] = Art(
             ansi=ans.read_bytes() if ans.exists() else None,
             markup=txt.read_text(encoding="utf-8") if txt.exists() else "",
+            minitel=minitel.read_text(encoding="utf-8") if minitel.exists() else "",
         )
     return art
 
@@ -216,7 +221,9 @@ class Board:
             if self.stopping:
                 await session.send(escape(session.text("board.shutdown")) + "\n")
                 return
-            detection = await detect(session, self.config.probe_timeout, self.config.baud)
+            detection = await detect(
+                session, self.config.probe_timeout, self.config.baud, self.config.minitel_baud
+            )
             log.info("%s node %d: %s", link.peer, session.node, detection.reason)
             await self.welcome(session, detection.term)
             session.caller = await sign_in(session, self)
@@ -286,6 +293,11 @@ class Board:
         narrower than every version of it, a one-line banner; lines drawn."""
         if name not in self.art:
             return 0
+        minitel = self.art[name].minitel if session.caps.tier is Tier.VIDEOTEX else ""
+        if minitel:
+            # A Minitel's own version: 40 columns with G1 mosaic.
+            await session.send(minitel)
+            return len(render_lines(minitel, session.caps))
         art = self.art_for(name, session.caps)
         if art is None:
             banner = "{title}" + escape(session.text("board.art_banner")) + "\n"

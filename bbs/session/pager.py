@@ -55,7 +55,7 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
                 lines = render_lines(markup, session.caps)
                 top = max(0, min(top, len(lines)) - per_page)
                 break
-            if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+            if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT, Key.MENU):
                 session.drop_queued_enter()
                 return False
             if event in ("b", "B", Key.PAGE_UP, Key.UP):
@@ -116,7 +116,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
             return
         if isinstance(event, str) or event is Key.ESCAPE:
             session.drop_queued_enter()
-        if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+        if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT, Key.MENU):
             await session.send("\n", remember=False)
             session.acknowledge()
             return
