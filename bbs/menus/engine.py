@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
 from bbs.services.registry import Command, Context, unavailable
-from bbs.session.pager import page
 from bbs.session.keys import Key
+from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
 from bbs.store.db import StoreError
 from bbs.terminal.markup import escape

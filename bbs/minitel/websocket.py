@@ -257,7 +257,9 @@ class MinitelServer:
                 await self.runner.cleanup()
 
 
-async def start_minitel_server(board: Board, admission: Admission, node: str = "-") -> MinitelServer:
+async def start_minitel_server(
+    board: Board, admission: Admission, node: str = "-"
+) -> MinitelServer:
     """Serve 3616 LOTUSTEL on `minitel_port`."""
     server = MinitelServer(board, admission, node)
     await server.start()

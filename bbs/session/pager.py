@@ -7,6 +7,7 @@ import re
 from bbs.directory.text import fold
 from bbs.session.keys import Key, Resize
 from bbs.session.session import Session
+from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
 from bbs.terminal.render import render_lines
@@ -87,7 +88,9 @@ async def read_document(session: Session, title: str, markup: str) -> None:
     page_no = 0
     notice = ""
     while True:
-        per_page = max(session.caps.rows - 3, 3)
+        # A long title wraps, and a Minitel's takes two rows a line (double height).
+        heading = len(render_lines("{title}" + escape(title) + "\n", session.caps))
+        per_page = max(session.caps.rows - 2 - heading, 3)
         lines = render_lines(markup, session.caps)
         plain = [fold(strip_controls(line)) for line in lines]
         pages = max(1, -(-len(lines) // per_page))
@@ -97,9 +100,12 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         chunk = lines[page_no * per_page : (page_no + 1) * per_page]
         await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
         session.remember("{title}" + escape(title) + "\n" + markup)
-        status = session.line_text(
-            "board.reader", "board.reader_short", page=page_no + 1, pages=pages
-        )
+        if session.caps.tier is Tier.VIDEOTEX:
+            status = session.text("board.reader_minitel", page=page_no + 1, pages=pages)
+        else:
+            status = session.line_text(
+                "board.reader", "board.reader_short", page=page_no + 1, pages=pages
+            )
         if notice:
             # The full help would no longer fit on the status line: page number only.
             status = (

@@ -18,6 +18,11 @@ class Tier(StrEnum):
     VIDEOTEX = "videotex"
     """Minitel (Télétel, CEPT profile 2): 40 columns, grey levels, double height, G1 mosaic."""
 
+    @property
+    def ansi(self) -> bool:
+        """Whether the terminal obeys ANSI/VT-100 sequences (full-screen editing, probes)."""
+        return self in (Tier.ANSI, Tier.VT100)
+
 
 class Encoding(StrEnum):
     """How characters become bytes on the wire."""

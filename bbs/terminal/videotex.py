@@ -169,8 +169,10 @@ def _glyph(ch: str) -> str | None:
     if ch in G2:
         return SS2 + G2[ch]
     decomposed = unicodedata.normalize("NFD", ch)
-    if len(decomposed) == 2 and decomposed[1] in ACCENTS and decomposed[0] in ACCENTABLE.get(
-        decomposed[1], ""
+    if (
+        len(decomposed) == 2
+        and decomposed[1] in ACCENTS
+        and decomposed[0] in ACCENTABLE.get(decomposed[1], "")
     ):
         return SS2 + ACCENTS[decomposed[1]] + decomposed[0]
     return None

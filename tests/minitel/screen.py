@@ -39,7 +39,16 @@ G2_SYMBOLS = {
     0x7A: "œ",
     0x7B: "ß",
 }
-GREY = {0: "black", 4: "blue", 1: "red", 5: "magenta", 2: "green", 6: "cyan", 3: "yellow", 7: "white"}
+GREY = {
+    0: "black",
+    4: "blue",
+    1: "red",
+    5: "magenta",
+    2: "green",
+    6: "cyan",
+    3: "yellow",
+    7: "white",
+}
 """Colour numbers (ESC 0x40 + n) by name; a monochrome screen shows them as greys."""
 
 

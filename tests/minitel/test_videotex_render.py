@@ -9,11 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bbs.session.keys import Key, KeyParser
-from bbs.terminal.caps import MINITEL_CAPS
+from bbs.terminal.caps import MINITEL_CAPS, Encoding
 from bbs.terminal.controls import Controls
 from bbs.terminal.encoding import decode, encode
 from bbs.terminal.render import render
-from bbs.terminal.caps import Encoding
 from tests.minitel.screen import Screen, pixels
 
 ROOT = Path(__file__).resolve().parents[2]
