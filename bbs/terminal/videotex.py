@@ -202,6 +202,8 @@ def _tokens(text: str) -> list[str]:
             follow = _FOLLOWERS.get(ch, 0)
             if ch == ESC and i + 1 < size and text[i + 1] in _PRO:
                 follow = _PRO[text[i + 1]]
+            if not text[i + 1 : i + 1 + follow].isascii():
+                follow = 0
             if ch in (SO, SI):
                 mosaic = ch == SO
             elif mosaic and follow == 0:
