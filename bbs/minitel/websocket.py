@@ -5,13 +5,15 @@ bytes a Minitel and its modem would: the link names its terminal `minitel`, so t
 session renders Videotex at 40x24 and paces it at the node's `minitel_baud`. Text
 frames are taken as the same bytes (some bridges send them). The connection counts in
 the node's admission like a telnet one and has the same sign-in grace; CONNEXION/FIN
-hangs up, as it did the modem.
+hangs up, as it did the modem. Behind HAProxy (`proxy_protocol` on), only the trusted
+proxies may connect, and the caller is the address their X-Forwarded-For adds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from bbs.session.link import Negotiated
 from bbs.telnet.limits import MESSAGES, Admission, log_event
+from bbs.telnet.proxy import Trusted
 from bbs.terminal import videotex
 
 if TYPE_CHECKING:
@@ -183,6 +186,7 @@ class MinitelServer:
         self.board = board
         self.admission = admission
         self.node = node
+        self.trusted = Trusted(board.config.trusted_proxies)
         self.runner: web.AppRunner | None = None
         self.site: web.TCPSite | None = None
         self._stopping: asyncio.Task[None] | None = None
@@ -200,6 +204,12 @@ class MinitelServer:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """One caller: admission, then the board's session over the socket."""
         address = request.remote or "?"
+        if self.board.config.proxy_protocol:
+            forwarded = self.forwarded(request)
+            if forwarded is None:
+                log_event("refused", "proxy_header", addr=address, node=self.node)
+                return web.Response(status=403)
+            address = forwarded
         reason = self.admission.admit(address)
         if reason:
             log_event("refused", reason, addr=address, node=self.node, channel="minitel")
@@ -233,6 +243,17 @@ class MinitelServer:
             return ws
         finally:
             self.admission.release(address)
+
+    def forwarded(self, request: web.Request) -> str | None:
+        """The caller's address behind a trusted proxy: the last X-Forwarded-For entry
+        (the one the proxy itself added); None from anyone else or without one."""
+        if (request.remote or "") not in self.trusted:
+            return None
+        entries = request.headers.get("X-Forwarded-For", "").split(",")
+        try:
+            return str(ipaddress.ip_address(entries[-1].strip()))
+        except ValueError:
+            return None
 
     async def _session(self, link: MinitelLink) -> None:
         try:

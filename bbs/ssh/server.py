@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from bbs.errors import UsageError
 from bbs.session.link import Link, Negotiated
 from bbs.store.db import StoreError
 from bbs.telnet.limits import MESSAGES, Admission, log_event
+from bbs.telnet.proxy import V1_MAX, V2_MAX_BODY, Header, ProxyError, Trusted, parse
 from bbs.telnet.server import clean_value
 from bbs.terminal.caps import clamp_size
 
@@ -46,24 +48,33 @@ Shell = Callable[[Link], Awaitable[None]]
 
 
 def load_host_key(path: Path) -> asyncssh.SSHKey:
-    """The node's host key, made (Ed25519, owner-only) at the first start and kept after."""
-    if path.exists():
+    """The node's host key, made (Ed25519, owner-only) at the first start and kept after.
+
+    Nodes sharing the file may start together: the new key is linked into place only if
+    none is there yet, so every node ends up with the one that got there first.
+    """
+    if not path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.new")
         try:
-            return asyncssh.read_private_key(str(path))
-        except (OSError, asyncssh.KeyImportError) as exc:
-            raise UsageError(f"ssh_host_key {path}: cannot read the host key: {exc}") from None
-    key = asyncssh.generate_private_key("ssh-ed25519")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(key.export_private_key())
+            try:
+                os.link(temporary, path)
+                log.warning("made a new SSH host key in %s (%s)", path, fingerprint(key))
+            except FileExistsError:
+                pass
+        except OSError as exc:
+            raise UsageError(f"ssh_host_key {path}: cannot write the host key: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".new")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(key.export_private_key())
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise UsageError(f"ssh_host_key {path}: cannot write the host key: {exc}") from None
-    log.warning("made a new SSH host key in %s (%s)", path, fingerprint(key))
-    return key
+        return asyncssh.read_private_key(str(path))
+    except (OSError, asyncssh.KeyImportError) as exc:
+        raise UsageError(f"ssh_host_key {path}: cannot read the host key: {exc}") from None
 
 
 def fingerprint(key: asyncssh.SSHKey) -> str:
@@ -74,12 +85,21 @@ def fingerprint(key: asyncssh.SSHKey) -> str:
 class BoardSshServer(asyncssh.SSHServer):
     """One SSH connection: admission, sign-in grace, authentication, its one session."""
 
-    def __init__(self, board: Board, admission: Admission, node: str, shell: Shell) -> None:
+    def __init__(
+        self,
+        board: Board,
+        admission: Admission,
+        node: str,
+        shell: Shell,
+        peer: tuple[str, int] | None = None,
+    ) -> None:
         self.board = board
         self.admission = admission
         self.node = node
         self.shell = shell
         self.conn: asyncssh.SSHServerConnection | None = None
+        self._peer = peer
+        """The caller as the PROXY header named it; None: the socket's peer."""
         self.address = "?"
         self.peer = "?"
         self.preauth: Caller | None = None
@@ -94,7 +114,7 @@ class BoardSshServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         """Count the caller's address; refuse over the caps, else start the grace clock."""
         self.conn = conn
-        peer = conn.get_extra_info("peername") or ("?", 0)
+        peer = self._peer or conn.get_extra_info("peername") or ("?", 0)
         self.address = str(peer[0])
         self.peer = f"{peer[0]}:{peer[1]}"
         reason = self.admission.admit(self.address)
@@ -389,25 +409,121 @@ class SshLink(asyncssh.SSHServerSession[bytes]):
         self._server.signed_in()
 
 
-async def start_ssh_server(board: Board, admission: Admission, node: str = "-") -> Any:
+async def read_proxy_header(sock: socket.socket, timeout: float) -> Header | ProxyError:
+    """The PROXY header at the start of `sock`, taken off it and nothing more: the bytes
+    after it are the client's SSH version line, which asyncssh must read."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            peeked = sock.recv(V1_MAX + 16 + V2_MAX_BODY, socket.MSG_PEEK)
+        except BlockingIOError:
+            peeked = b""
+        except OSError as exc:
+            return ProxyError(f"socket error: {exc}")
+        result = parse(peeked) if peeked else None
+        if isinstance(result, Header):
+            sock.recv(result.length)
+            return result
+        if isinstance(result, ProxyError):
+            return result
+        # Peeking leaves the bytes readable: wait a moment for the rest, not for readability.
+        await asyncio.sleep(0.01)
+    return ProxyError("timeout")
+
+
+class SshListener:
+    """The SSH port: accepts sockets, reads a PROXY header from trusted proxies when the
+    node expects one, then runs asyncssh's server on each; `close()`, `wait_closed()`."""
+
+    def __init__(self, board: Board, admission: Admission, node: str) -> None:
+        self.board = board
+        self.admission = admission
+        self.node = node
+        self.trusted = Trusted(board.config.trusted_proxies)
+        self.key = load_host_key(Path(board.config.ssh_host_key))
+        self._sock: socket.socket | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._callers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Listen on `ssh_port`."""
+        config = self.board.config
+        self._sock = socket.create_server((config.host, config.ssh_port), reuse_port=False)
+        self._sock.setblocking(False)
+        self._task = asyncio.get_running_loop().create_task(self._accept())
+
+    async def _accept(self) -> None:
+        assert self._sock is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, peer = await loop.sock_accept(self._sock)
+            except OSError as exc:
+                log.warning("SSH accept failed: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
+            task = loop.create_task(self._serve(sock, (str(peer[0]), int(peer[1]))))
+            self._callers.add(task)
+            task.add_done_callback(self._callers.discard)
+
+    async def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        config = self.board.config
+        if config.proxy_protocol:
+            if peer[0] not in self.trusted:
+                log_event("refused", "untrusted_proxy", addr=peer[0], node=self.node)
+                sock.close()
+                return
+            header = await read_proxy_header(sock, config.proxy_timeout)
+            if isinstance(header, ProxyError):
+                log_event(
+                    "refused", "proxy_header", addr=peer[0], node=self.node, detail=header.reason
+                )
+                sock.close()
+                return
+            peer = header.src or peer
+
+        def make() -> BoardSshServer:
+            return BoardSshServer(self.board, self.admission, self.node, self.board.handle, peer)
+
+        try:
+            await asyncssh.run_server(
+                sock,
+                server_factory=make,
+                server_host_keys=[self.key],
+                encoding=None,
+                line_editor=False,
+                login_timeout=config.login_grace,
+                connect_timeout=config.login_grace + 5,
+                agent_forwarding=False,
+                x11_forwarding=False,
+                allow_scp=False,
+                keepalive_interval=60,
+                server_version="LotusBBS",
+            )
+        except (asyncssh.Error, OSError, TimeoutError) as exc:
+            # A client that leaves before or during authentication: nothing to tell it.
+            log.debug("SSH connection from %s ended before sign-in: %s", peer[0], exc)
+            sock.close()
+
+    def close(self) -> None:
+        """Stop accepting callers."""
+        if self._task is not None:
+            self._task.cancel()
+        if self._sock is not None:
+            self._sock.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the listener stopped (callers' sessions end through the board)."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for task in list(self._callers):
+            task.cancel()
+
+
+async def start_ssh_server(board: Board, admission: Admission, node: str = "-") -> SshListener:
     """Listen for SSH callers on `ssh_port`; each session channel runs `board.handle`."""
-    config = board.config
-    key = load_host_key(Path(config.ssh_host_key))
-
-    def make() -> BoardSshServer:
-        return BoardSshServer(board, admission, node, board.handle)
-
-    return await asyncssh.create_server(
-        make,
-        config.host,
-        config.ssh_port,
-        server_host_keys=[key],
-        encoding=None,
-        line_editor=False,
-        login_timeout=config.login_grace,
-        agent_forwarding=False,
-        x11_forwarding=False,
-        allow_scp=False,
-        keepalive_interval=60,
-        server_version="LotusBBS",
-    )
+    listener = SshListener(board, admission, node)
+    await listener.start()
+    return listener

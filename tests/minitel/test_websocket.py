@@ -194,3 +194,28 @@ async def test_a_telnet_caller_picks_the_minitel_in_go_terminal(board: Config) -
         assert screen.find("40 x 24") is not None
     finally:
         client.close()
+
+
+async def test_behind_a_proxy_the_forwarded_address_counts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    await loaded_database(url)
+    config = node_settings(
+        url,
+        tmp_path,
+        minitel_port=free_port(),
+        minitel_baud=0,
+        proxy_protocol=True,
+        max_per_address=1,
+    )
+    async with running_board(config) as running, aiohttp.ClientSession() as http:
+        address = f"ws://127.0.0.1:{running.minitel_port}/"
+        # No X-Forwarded-For: not from the proxy.
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await http.ws_connect(address)
+        first = await http.ws_connect(address, headers={"X-Forwarded-For": "203.0.113.7"})
+        # One call at a time from 203.0.113.7; another address still gets in.
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await http.ws_connect(address, headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"})
+        other = await http.ws_connect(address, headers={"X-Forwarded-For": "198.51.100.9"})
+        await first.close()
+        await other.close()
