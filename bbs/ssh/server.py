@@ -5,7 +5,8 @@ ends) and carries at most one session channel: a second channel would be a secon
 caller past the per-address cap. Names in GUEST_WORDS come in as the guest without a
 password, names in NEW_WORDS without a password to the usual sign-in screen (where they
 register); every other name authenticates by password or keyboard-interactive through
-the same Argon2id check, throttle and lockout as telnet.
+the same Argon2id check, throttle and lockout as telnet, or by a public key its owner
+registered from the profile screen.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
-from bbs.accounts import auth
+from bbs.accounts import auth, store
 from bbs.accounts.model import GUEST, Caller
 from bbs.accounts.names import GUEST_WORDS, NEW_WORDS, name_key
 from bbs.errors import UsageError
@@ -105,6 +106,12 @@ class BoardSshServer(asyncssh.SSHServer):
         self.preauth: Caller | None = None
         """Who authenticated (the guest for GUEST_WORDS); None: the sign-in screen decides."""
         self.failures = 0
+        self._by_password = False
+        self._key_account: store.Account | None = None
+        self._key: asyncssh.SSHKey | None = None
+        self._key_caller: Caller | None = None
+        """The account whose registered key the client offered; it signs in only once
+        asyncssh has checked the client's signature (`auth_completed`)."""
         self._admitted = False
         self._session = False
         self._grace: asyncio.TimerHandle | None = None
@@ -184,6 +191,49 @@ class BoardSshServer(asyncssh.SSHServer):
             return False
         return await self._check(username, responses[0])
 
+    def public_key_auth_supported(self) -> bool:
+        """Keys registered from the profile screen."""
+        return self.board.db is not None
+
+    async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        """Whether `key` is one the account named `username` registered."""
+        db = self.board.db
+        if db is None:
+            return False
+        from bbs.ssh.keys import account_for_key
+
+        try:
+            account = await account_for_key(db, auth.key_of(username), key)
+        except StoreError as exc:
+            log.error("%s: accounts unavailable at SSH sign-in: %s", self.peer, exc)
+            return False
+        if account is None or account.disabled:
+            return False
+        try:
+            caller = await auth.caller_for(db, account, account.last_login_at, auth.clock())
+        except StoreError as exc:
+            log.error("%s: accounts unavailable at SSH sign-in: %s", self.peer, exc)
+            return False
+        self._key_account = account
+        self._key_caller = caller
+        self._key = key
+        return True
+
+    async def auth_completed(self) -> None:
+        """Authenticated: by key, the caller is the key's account from now on."""
+        account, key, db = self._key_account, self._key, self.board.db
+        if self._by_password or account is None or key is None or db is None:
+            return
+        # Before any await: the client may open its session as soon as it heard "success".
+        self.preauth = self._key_caller
+        from bbs.ssh.keys import key_signed_in
+
+        try:
+            await key_signed_in(db, account.id, key, auth.clock())
+        except StoreError as exc:
+            log.warning("%s: SSH key use not noted: %s", self.peer, exc)
+        log.info("%s signed in as account %d (%s) by SSH key", self.peer, account.id, account.role)
+
     async def _check(self, username: str, password: str) -> bool:
         db = self.board.db
         if db is None:
@@ -194,6 +244,7 @@ class BoardSshServer(asyncssh.SSHServer):
                 self.preauth = await auth.caller_for(
                     db, attempt.account, attempt.previous_login, auth.clock()
                 )
+                self._by_password = True
                 return True
         except StoreError as exc:
             log.error("%s: accounts unavailable at SSH sign-in: %s", self.peer, exc)
@@ -235,8 +286,6 @@ class SshLink(asyncssh.SSHServerSession[bytes]):
         self.peer = server.peer
         self.address = server.address
         """The caller's address alone, for the structured log lines."""
-        self.preauth = server.preauth
-        """Who authenticated; the sign-in step takes it instead of asking for a name."""
         self._chan: asyncssh.SSHServerChannel[bytes] | None = None
         self._term = ""
         self._cols = 0
@@ -278,9 +327,13 @@ class SshLink(asyncssh.SSHServerSession[bytes]):
         """No subsystems (no SFTP)."""
         return False
 
+    @property
+    def preauth(self) -> Caller | None:
+        """Who authenticated; the sign-in step takes it instead of asking for a name."""
+        return self._server.preauth
+
     def session_started(self) -> None:
         """Run the board for this caller."""
-        self.preauth = self._server.preauth
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:

@@ -35,7 +35,8 @@ class Line:
         self._more.set()
 
     def text(self) -> str:
-        return self.data.decode("utf-8", "replace")
+        # An xterm that answers no probe gets Latin-1 from the board.
+        return self.data.decode("latin-1")
 
     async def wait_for(self, text: str, timeout: float = 10.0) -> str:
         loop = asyncio.get_running_loop()
