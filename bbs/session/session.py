@@ -17,7 +17,7 @@ from bbs.menus.strings import Strings
 from bbs.session.keys import Control, CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
 from bbs.session.link import Link
-from bbs.terminal.caps import Caps, Encoding, clamp_size
+from bbs.terminal.caps import Caps, Encoding, Tier, clamp_size
 from bbs.terminal.controls import Controls
 from bbs.terminal.detect import Detection
 from bbs.terminal.encoding import decoder, encode
@@ -835,10 +835,12 @@ class Session:
         what the caller types next (typed ahead, as callers do), so it is given back to
         the next prompt rather than lost.
         """
-        await self.send(
-            "{dim}" + self.line_text("board.press_enter", "board.press_enter_short") + "{/}",
-            remember=False,
-        )
+        # A Minitel has no Enter key: its ENVOI sends.
+        if self.caps.tier is Tier.VIDEOTEX:
+            footer = self.text("board.press_envoi")
+        else:
+            footer = self.line_text("board.press_enter", "board.press_enter_short")
+        await self.send("{dim}" + footer + "{/}", remember=False)
         while True:
             event = await self.read_event()
             if isinstance(event, (str, Key)):

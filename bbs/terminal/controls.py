@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bbs.terminal import videotex
 from bbs.terminal.caps import Caps, Tier
 
-STATUS = "3616 LOTUSTEL - Assistance clients Lotus"
+STATUS = "3616 LOTUSTEL - Assistance Lotus"
 """What a Minitel's status line (row 0) says."""
 MINITEL_CLEAR = (
     videotex.ROLL_MODE
