@@ -219,3 +219,13 @@ async def test_behind_a_proxy_the_forwarded_address_counts(tmp_path: Path) -> No
         other = await http.ws_connect(address, headers={"X-Forwarded-For": "198.51.100.9"})
         await first.close()
         await other.close()
+
+
+async def test_sign_in_must_end_within_the_grace(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bbs.db'}"
+    await loaded_database(url)
+    config = node_settings(url, tmp_path, minitel_port=free_port(), minitel_baud=0, login_grace=2)
+    async with running_board(config) as running, minitel(running.minitel_port) as terminal:
+        await terminal.wait_for("ENVOI pour continuer")
+        await terminal.wait_closed()
+        assert b"Delai de connexion depasse" in terminal.raw
