@@ -486,8 +486,12 @@ async def read_proxy_header(sock: socket.socket, timeout: float) -> Header | Pro
 
 
 class SshListener:
-    """The SSH port: accepts sockets, reads a PROXY header from trusted proxies when the
-    node expects one, then runs asyncssh's server on each; `close()`, `wait_closed()`."""
+    """The SSH port; `close()`, `wait_closed()`.
+
+    Without the PROXY protocol, asyncssh listens itself (one set of connection options
+    for every caller). With it, the listener accepts each socket, takes the PROXY header
+    off it (from trusted proxies only) and runs asyncssh's server on what follows.
+    """
 
     def __init__(self, board: Board, admission: Admission, node: str) -> None:
         self.board = board
@@ -495,13 +499,39 @@ class SshListener:
         self.node = node
         self.trusted = Trusted(board.config.trusted_proxies)
         self.key = load_host_key(Path(board.config.ssh_host_key))
+        self._server: Any = None
         self._sock: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
         self._callers: set[asyncio.Task[None]] = set()
 
+    def _options(self) -> dict[str, Any]:
+        config = self.board.config
+        return {
+            "server_host_keys": [self.key],
+            "encoding": None,
+            "line_editor": False,
+            "login_timeout": config.login_grace,
+            "agent_forwarding": False,
+            "x11_forwarding": False,
+            "allow_scp": False,
+            "keepalive_interval": 60,
+            "server_version": "LotusBBS",
+        }
+
+    def _factory(self, peer: tuple[str, int] | None = None) -> Callable[[], BoardSshServer]:
+        def make() -> BoardSshServer:
+            return BoardSshServer(self.board, self.admission, self.node, self.board.handle, peer)
+
+        return make
+
     async def start(self) -> None:
         """Listen on `ssh_port`."""
         config = self.board.config
+        if not config.proxy_protocol:
+            self._server = await asyncssh.create_server(
+                self._factory(), config.host, config.ssh_port, **self._options()
+            )
+            return
         self._sock = socket.create_server((config.host, config.ssh_port), reuse_port=False)
         self._sock.setblocking(False)
         self._task = asyncio.get_running_loop().create_task(self._accept())
@@ -522,37 +552,21 @@ class SshListener:
 
     async def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         config = self.board.config
-        if config.proxy_protocol:
-            if peer[0] not in self.trusted:
-                log_event("refused", "untrusted_proxy", addr=peer[0], node=self.node)
-                sock.close()
-                return
-            header = await read_proxy_header(sock, config.proxy_timeout)
-            if isinstance(header, ProxyError):
-                log_event(
-                    "refused", "proxy_header", addr=peer[0], node=self.node, detail=header.reason
-                )
-                sock.close()
-                return
-            peer = header.src or peer
-
-        def make() -> BoardSshServer:
-            return BoardSshServer(self.board, self.admission, self.node, self.board.handle, peer)
-
+        if peer[0] not in self.trusted:
+            log_event("refused", "untrusted_proxy", addr=peer[0], node=self.node)
+            sock.close()
+            return
+        header = await read_proxy_header(sock, config.proxy_timeout)
+        if isinstance(header, ProxyError):
+            log_event("refused", "proxy_header", addr=peer[0], node=self.node, detail=header.reason)
+            sock.close()
+            return
         try:
             await asyncssh.run_server(
                 sock,
-                server_factory=make,
-                server_host_keys=[self.key],
-                encoding=None,
-                line_editor=False,
-                login_timeout=config.login_grace,
+                server_factory=self._factory(header.src or peer),
                 connect_timeout=config.login_grace + 5,
-                agent_forwarding=False,
-                x11_forwarding=False,
-                allow_scp=False,
-                keepalive_interval=60,
-                server_version="LotusBBS",
+                **self._options(),
             )
         except (asyncssh.Error, OSError, TimeoutError) as exc:
             # A client that leaves before or during authentication: nothing to tell it.
@@ -561,6 +575,8 @@ class SshListener:
 
     def close(self) -> None:
         """Stop accepting callers."""
+        if self._server is not None:
+            self._server.close()
         if self._task is not None:
             self._task.cancel()
         if self._sock is not None:
@@ -568,6 +584,8 @@ class SshListener:
 
     async def wait_closed(self) -> None:
         """Wait until the listener stopped (callers' sessions end through the board)."""
+        if self._server is not None:
+            await self._server.wait_closed()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
