@@ -178,9 +178,9 @@ def test_cluster_smoke_logins_and_pages_through_haproxy(tmp_path: Path) -> None:
 
 def test_ssh_part_signs_in_over_both_and_measures_memory(tmp_path: Path) -> None:
     out = tmp_path / "ssh.json"
+    args = ["--logins", "6", "--idle", "6", "--settle", "0.2", "--concurrency", "2"]
     done = subprocess.run(
-        [sys.executable, "-m", "bench.ssh", "--logins", "6", "--idle", "6", "--settle", "0.2"]
-        + ["--concurrency", "2", "--json", str(out)],
+        [sys.executable, "-m", "bench.ssh", *args, "--json", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
