@@ -227,7 +227,8 @@ async def sign_in(session: Session, board: Node) -> Caller:
     preauth = getattr(session.link, "preauth", None)
     if isinstance(preauth, Caller):
         if preauth.is_guest:
-            await _say(session, "acct.guest", "dim")
+            with session.deferred():
+                await _say(session, "acct.guest", "dim")
         else:
             await _welcome(session, preauth)
         return preauth
