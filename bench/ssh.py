@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import socket
 import sys
 import tempfile
 import time
@@ -36,6 +37,15 @@ TARGET_RATIO = 2.0
 MEMBER = "Bench Caller"
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports (held open together while they are picked)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((HOST, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 class Board:
     """A `bbs serve` with telnet and SSH on free ports."""
 
@@ -46,7 +56,7 @@ class Board:
 
     @classmethod
     async def start(cls, db: str, work: Path, log: Path, callers: int) -> Board:
-        port, ssh_port = procs.free_port(HOST), procs.free_port(HOST)
+        port, ssh_port = free_ports(2)
         env = {
             **BOARD_ENV,
             **limit_env(callers),
@@ -238,11 +248,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         t = args.timeout
 
         async def measure(name: str, measure: Callable[[Board], Awaitable[dict[str, Any]]]) -> None:
-            board = await Board.start(db, work, logdir / f"ssh-{name}.log", args.idle)
             try:
-                out[name] = await measure(board)
-            finally:
-                await board.stop()
+                board = await Board.start(db, work, logdir / f"ssh-{name}.log", args.idle)
+            except RuntimeError as exc:
+                out[name] = {"error": f"the board did not start: {exc}"}
+            else:
+                try:
+                    out[name] = await measure(board)
+                except Exception as exc:
+                    out[name] = {"error": repr(exc)}
+                finally:
+                    await board.stop()
             print(f"  {name}: {out[name]}", file=sys.stderr, flush=True)
 
         await measure(
@@ -275,6 +291,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 b, args.idle, lambda: SshCaller.call(b.ssh_port, "invite", None, t), t, args.settle
             ),
         )
+    if any("error" in part for part in out.values() if isinstance(part, dict)):
+        out["verdict"] = "ERROR"
+        return out
     telnet_kib = out["telnet_idle"]["kib_per_caller"]
     ratio = out["ssh_idle"]["kib_per_caller"] / telnet_kib if telnet_kib > 0 else float("inf")
     out["ssh_to_telnet_memory"] = ratio
@@ -283,6 +302,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def render(out: dict[str, Any]) -> str:
+    if out["verdict"] == "ERROR":
+        failed = {k: v["error"] for k, v in out.items() if isinstance(v, dict) and "error" in v}
+        return "SSH beside telnet: not run: " + "; ".join(f"{k}: {v}" for k, v in failed.items())
     lines = [
         "SSH beside telnet (one node, callers on loopback)",
         "",
