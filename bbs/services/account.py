@@ -229,8 +229,11 @@ async def sign_in(session: Session, board: Node) -> Caller:
         if preauth.is_guest:
             with session.deferred():
                 await _say(session, "acct.guest", "dim")
-        else:
-            await _welcome(session, preauth)
+        elif board.db is not None:
+            try:
+                return await _welcome(session, board.db, preauth)
+            except StoreError as e:
+                log.error("%s: accounts unavailable after SSH sign-in: %s", session.link.peer, e)
         return preauth
     if board.db is None:
         with session.deferred():

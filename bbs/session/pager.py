@@ -7,7 +7,6 @@ import re
 from bbs.directory.text import fold
 from bbs.session.keys import Key, Resize
 from bbs.session.session import Session
-from bbs.terminal.caps import Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import escape
 from bbs.terminal.render import render_lines
@@ -100,12 +99,9 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         chunk = lines[page_no * per_page : (page_no + 1) * per_page]
         await session.write_raw(encode("".join(line + "\r\n" for line in chunk), session.caps))
         session.remember("{title}" + escape(title) + "\n" + markup)
-        if session.caps.tier is Tier.VIDEOTEX:
-            status = session.text("board.reader_minitel", page=page_no + 1, pages=pages)
-        else:
-            status = session.line_text(
-                "board.reader", "board.reader_short", page=page_no + 1, pages=pages
-            )
+        status = session.line_text(
+            "board.reader", "board.reader_short", page=page_no + 1, pages=pages
+        )
         if notice:
             # The full help would no longer fit on the status line: page number only.
             status = (

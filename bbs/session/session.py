@@ -458,8 +458,11 @@ class Session:
 
     def line_text(self, key: str, short: str, /, **values: object) -> str:
         """A one-line string that must not wrap (a footer, a pause): string `key` on
-        screens of 80 columns and more, `short` below, cut to the screen as a last resort."""
+        screens of 80 columns and more, `short` below, cut to the screen as a last resort.
+        A Minitel gets `key`_minitel when there is one (it names the Minitel's keys)."""
         cols = self.caps.cols
+        if self.caps.tier is Tier.VIDEOTEX and f"{key}_minitel" in self.strings:
+            key = short = f"{key}_minitel"
         text = self.text(key if cols >= 80 else short, **values)
         if text_width(text) < cols:
             return text
@@ -835,12 +838,10 @@ class Session:
         what the caller types next (typed ahead, as callers do), so it is given back to
         the next prompt rather than lost.
         """
-        # A Minitel has no Enter key: its ENVOI sends.
-        if self.caps.tier is Tier.VIDEOTEX:
-            footer = self.text("board.press_envoi")
-        else:
-            footer = self.line_text("board.press_enter", "board.press_enter_short")
-        await self.send("{dim}" + footer + "{/}", remember=False)
+        await self.send(
+            "{dim}" + self.line_text("board.press_enter", "board.press_enter_short") + "{/}",
+            remember=False,
+        )
         while True:
             event = await self.read_event()
             if isinstance(event, (str, Key)):
