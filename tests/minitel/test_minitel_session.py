@@ -53,7 +53,7 @@ async def test_function_keys_at_a_prompt() -> None:
     link.type(b"abx\x13Gc\x13A")
     assert await within(session.read_line("?")) == "abc"
     link.type(b"\x13F")
-    assert await within(session.read_line("?", keys={Key.HOME: "/SOMMAIRE"})) == "/SOMMAIRE"
+    assert await within(session.read_line("?", keys={Key.MENU: "/SOMMAIRE"})) == "/SOMMAIRE"
     # Without a word for it, SOMMAIRE leaves a question as ^C does.
     link.type(b"zz\x13E\x13F")
     assert await within(session.read_line("?")) == ""

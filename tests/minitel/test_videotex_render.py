@@ -112,7 +112,7 @@ def test_function_keys_are_the_board_keys() -> None:
         Key.ENTER,
         Key.PAGE_DOWN,
         Key.PAGE_UP,
-        Key.HOME,
+        Key.MENU,
         Key.HELP,
         Key.KILL_LINE,
         Key.REDRAW,
