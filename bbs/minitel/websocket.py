@@ -26,7 +26,7 @@ from bbs.telnet.proxy import Trusted
 from bbs.terminal import videotex
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class MinitelLink:
 class MinitelServer:
     """The aiohttp site serving the endpoint; `close()` then `wait_closed()` stops it."""
 
-    def __init__(self, board: Board, admission: Admission, node: str) -> None:
+    def __init__(self, board: Node, admission: Admission, node: str) -> None:
         self.board = board
         self.admission = admission
         self.node = node
@@ -278,9 +278,7 @@ class MinitelServer:
                 await self.runner.cleanup()
 
 
-async def start_minitel_server(
-    board: Board, admission: Admission, node: str = "-"
-) -> MinitelServer:
+async def start_minitel_server(board: Node, admission: Admission, node: str = "-") -> MinitelServer:
     """Serve 3616 LOTUSTEL on `minitel_port`."""
     server = MinitelServer(board, admission, node)
     await server.start()

@@ -35,7 +35,7 @@ from bbs.telnet.server import clean_value
 from bbs.terminal.caps import clamp_size
 
 if TYPE_CHECKING:
-    from bbs.board import Board
+    from bbs.services.registry import Node
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class BoardSshServer(asyncssh.SSHServer):
 
     def __init__(
         self,
-        board: Board,
+        board: Node,
         admission: Admission,
         node: str,
         shell: Shell,
@@ -493,7 +493,7 @@ class SshListener:
     off it (from trusted proxies only) and runs asyncssh's server on what follows.
     """
 
-    def __init__(self, board: Board, admission: Admission, node: str) -> None:
+    def __init__(self, board: Node, admission: Admission, node: str) -> None:
         self.board = board
         self.admission = admission
         self.node = node
@@ -593,7 +593,7 @@ class SshListener:
             task.cancel()
 
 
-async def start_ssh_server(board: Board, admission: Admission, node: str = "-") -> SshListener:
+async def start_ssh_server(board: Node, admission: Admission, node: str = "-") -> SshListener:
     """Listen for SSH callers on `ssh_port`; each session channel runs `board.handle`."""
     listener = SshListener(board, admission, node)
     await listener.start()

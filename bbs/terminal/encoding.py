@@ -393,7 +393,7 @@ def _encode(text: str, encoding: Encoding, errors: str) -> bytes:
 def encode_as(text: str, encoding: Encoding) -> bytes:
     """`text` as bytes in `encoding`, transliterated where needed; never raises."""
     if encoding is Encoding.VIDEOTEX:
-        return videotex.encode(text)
+        return videotex.encode(transliterate(text, encoding))
     if text.isascii():
         return text.encode("ascii")
     if not _C1.search(text):

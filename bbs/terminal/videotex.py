@@ -263,17 +263,11 @@ def encode(text: str) -> bytes:
 
 @lru_cache(maxsize=1024)
 def fallback(ch: str) -> str:
-    """What stands for a character the Minitel lacks: the letter without its accent, or
-    the board's ASCII transliteration, or "?"."""
-    from bbs.terminal.caps import Encoding
-    from bbs.terminal.encoding import transliterate
-
+    """What stands for a character the Minitel lacks (text already transliterated for
+    it, see `bbs.terminal.encoding`): the letter without its accent, or "?"."""
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if base and all(_glyph(c) is not None for c in base):
         return "".join(_glyph(c) or "?" for c in base)
-    ascii_form = transliterate(ch, Encoding.ASCII)
-    if ascii_form and ascii_form.isascii() and ascii_form.isprintable():
-        return ascii_form
     return "?"
 
 
