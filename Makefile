@@ -10,6 +10,8 @@ PORT    ?= 2323
 FAX_PORT ?= 2324
 WEB_PORT ?= 8080
 FTP_PORT ?= 2121
+SSH_PORT ?= 2222
+MINITEL_PORT ?= 3616
 HOST    ?= 127.0.0.1
 
 .PHONY: setup debs run test lint bench clean
@@ -50,7 +52,8 @@ run: setup
 	@mkdir -p var
 	$(BIN)/bbs db upgrade --db $(DB)
 	$(BIN)/bbs load data --db $(DB)
-	BBS_FAX_PORT=$(FAX_PORT) $(BIN)/bbs serve --host $(HOST) --port $(PORT) \
+	BBS_FAX_PORT=$(FAX_PORT) BBS_SSH_PORT=$(SSH_PORT) BBS_MINITEL_PORT=$(MINITEL_PORT) \
+		$(BIN)/bbs serve --host $(HOST) --port $(PORT) \
 		--web-port $(WEB_PORT) --ftp-port $(FTP_PORT) --db $(DB)
 
 test: setup
@@ -66,6 +69,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ssh
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -45,10 +45,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Art:
-    """One piece of art: CP437 ANSI bytes for the ANSI tier, markup for the others."""
+    """One piece of art: CP437 ANSI bytes for the ANSI tier, markup for the others, and
+    markup for a Minitel's 40 columns (mosaic characters allowed) when there is some."""
 
     ansi: bytes | None
     markup: str
+    minitel: str = ""
 
     def fits(self, cols: int) -> bool:
         """Whether the ANSI art is no wider than a screen of `cols` columns."""
@@ -59,15 +61,18 @@ class Art:
 
 
 def load_art(folder: Path) -> dict[str, Art]:
-    """Every art piece in `folder` by base name (`NAME.ans` and/or `NAME.txt`)."""
+    """Every art piece in `folder` by base name (`NAME.ans`, `NAME.txt`, `NAME.minitel`)."""
     names = {p.stem for p in folder.glob("*.ans")} | {p.stem for p in folder.glob("*.txt")}
+    names |= {p.stem for p in folder.glob("*.minitel")}
     art: dict[str, Art] = {}
     for name in sorted(names):
         ans = folder / f"{name}.ans"
         txt = folder / f"{name}.txt"
+        minitel = folder / f"{name}.minitel"
         art[name] = Art(
             ansi=ans.read_bytes() if ans.exists() else None,
             markup=txt.read_text(encoding="utf-8") if txt.exists() else "",
+            minitel=minitel.read_text(encoding="utf-8") if minitel.exists() else "",
         )
     return art
 
@@ -238,7 +243,9 @@ class Board:
             if self.stopping:
                 await session.send(escape(session.text("board.shutdown")) + "\n")
                 return
-            detection = await detect(session, self.config.probe_timeout, self.config.baud)
+            detection = await detect(
+                session, self.config.probe_timeout, self.config.baud, self.config.minitel_baud
+            )
             log.info("%s node %d: %s", link.peer, session.node, detection.reason)
             await self.welcome(session, detection.term)
             session.caller = await sign_in(session, self)
@@ -309,6 +316,11 @@ class Board:
         narrower than every version of it, a one-line banner; lines drawn."""
         if name not in self.art:
             return 0
+        minitel = self.art[name].minitel if session.caps.tier is Tier.VIDEOTEX else ""
+        if minitel:
+            # A Minitel's own version: 40 columns with G1 mosaic.
+            await session.send(minitel)
+            return len(render_lines(minitel, session.caps))
         art = self.art_for(name, session.caps)
         if art is None:
             banner = "{title}" + escape(session.text("board.art_banner")) + "\n"
@@ -379,6 +391,24 @@ async def _warn_shutdown(session: Session) -> None:
         )
 
 
+async def start_channels(board: Board, edge: Any) -> list[Any]:
+    """The front ends besides telnet that the configuration turns on (SSH, Minitel);
+    each has `close()` and `wait_closed()`. They share telnet's admission counts."""
+    config = board.config
+    started: list[Any] = []
+    if config.ssh_port:
+        from bbs.ssh.server import start_ssh_server
+
+        started.append(await start_ssh_server(board, edge.admission, edge.node))
+        log.warning("SSH on %s:%s", config.host, config.ssh_port)
+    if config.minitel_port:
+        from bbs.minitel.websocket import start_minitel_server
+
+        started.append(await start_minitel_server(board, edge.admission, edge.node))
+        log.warning("Minitel (WebSocket) on %s:%s", config.host, config.minitel_port)
+    return started
+
+
 async def run_node(
     config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -430,6 +460,7 @@ async def run_node(
             if resumed:
                 log.warning("resuming %d fax job(s) left queued by an earlier run", len(resumed))
     extras = await _start_extras(board, config, server)
+    channels = await start_channels(board, server.edge)
     # Menus, strings and the directory live as long as the node: keep the collector off them.
     gc.collect()
     gc.freeze()
@@ -453,11 +484,16 @@ async def run_node(
     server.stop_listening()
     if phone is not None:
         phone.close()
+    for channel in channels:
+        channel.close()
     await board.shutdown()
     for stop_extra in extras:
         with contextlib.suppress(Exception):
             await stop_extra()
     server.close()
+    for channel in channels:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(channel.wait_closed(), 2.0)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_closed(), 2.0)
     if board.cluster is not None:

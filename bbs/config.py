@@ -85,6 +85,14 @@ class Config:
     cluster_expiry: float = 30.0
     """Several nodes: seconds without a heartbeat after which a node counts as dead and
     its callers' node numbers are reclaimed."""
+    ssh_port: int = 0
+    """Port of the SSH front end; 0: no SSH."""
+    ssh_host_key: str = "var/ssh_host_key"
+    """The SSH host key (made at the first start, then kept: callers' clients remember it)."""
+    minitel_port: int = 0
+    """Port of the Minitel WebSocket endpoint (3616 LOTUSTEL); 0: none."""
+    minitel_baud: int = 1200
+    """Emulated speed of Minitel callers (the Minitel 1's 1200 baud); 0 = no limit."""
     node_name: str = ""
     """This node's name in logs and in a shared upload area; empty: the host name. Two
     nodes on one host that share an upload area need names of their own."""
@@ -154,6 +162,9 @@ class Config:
 
 _INTS = {
     "port",
+    "ssh_port",
+    "minitel_port",
+    "minitel_baud",
     "baud",
     "max_line",
     "upload_max_bytes",
@@ -223,7 +234,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 def _check(config: Config) -> Config:
     """The configuration, or a one-line error when a value is out of range."""
-    for name in ("port", "web_port", "ftp_port"):
+    for name in ("port", "web_port", "ftp_port", "ssh_port", "minitel_port"):
         value = getattr(config, name)
         if not 0 <= value <= 65535:
             raise UsageError(f"{name} must be between 0 and 65535, got {value}")
@@ -231,6 +242,8 @@ def _check(config: Config) -> Config:
         raise UsageError(
             f"ftp_passive_ports must read FIRST-LAST, got {config.ftp_passive_ports!r}"
         )
+    if config.minitel_baud and config.minitel_baud not in SPEEDS:
+        raise UsageError(f"minitel_baud must be 0 or one of {', '.join(map(str, SPEEDS))}")
     if config.baud and config.baud not in SPEEDS:
         raise UsageError(
             f"baud must be 0 (no limit) or one of {', '.join(map(str, SPEEDS))}, got {config.baud}"

@@ -75,6 +75,8 @@ def test_services_are_postgres_two_nodes_and_haproxy() -> None:
 def test_only_haproxy_is_published_on_2323() -> None:
     found = services()
     assert found["haproxy"]["ports"][0] == "2323:2323"
+    # SSH and 3616 LOTUSTEL (the Minitel WebSocket) too.
+    assert {"2222:2222", "3616:3616"} <= set(found["haproxy"]["ports"])
     for name in ("db", *NODES):
         assert "ports" not in found[name], f"{name} must be reached through HAProxy only"
 
@@ -161,3 +163,16 @@ def test_dockerfile_builds_what_compose_runs() -> None:
     assert "pip install" in dockerfile and "COPY data" in dockerfile and "COPY menus" in dockerfile
     for name in NODES:
         assert services()[name]["build"] == "."
+
+
+def test_ssh_and_minitel_reach_the_nodes_through_haproxy() -> None:
+    env = services()["node1"]["environment"]
+    config = load_config(environ={k: str(v) for k, v in env.items()})
+    assert (config.ssh_port, config.minitel_port) == (2222, 3616)
+    assert "sshkey:/board/var/ssh" in services()["node1"]["volumes"]
+    assert config.ssh_host_key.startswith("/board/var/ssh/")
+    ssh = section("backend ssh_nodes")
+    assert all("send-proxy-v2" in line for line in ssh if line[0] == "default-server")
+    assert {line[2] for line in ssh if line[0] == "server"} == {"node1:2222", "node2:2222"}
+    minitel = section("frontend minitel")
+    assert ["option", "forwardfor"] in minitel and ["mode", "http"] in minitel

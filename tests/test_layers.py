@@ -11,7 +11,7 @@ The floors, bottom up (README, "Layout"):
 3. the session (one caller's terminal), who is on line (forums/presence), and telnet/
    (which needs only the session's Link);
 4. application: `Context`, `Command`, `Verb`, the narrow `Node`, and the menu engine;
-5. screens and front ends: bbs/services, the web site, FTP, the cluster;
+5. screens and front ends: bbs/services, the web site, FTP, SSH, the Minitel, the cluster;
 6. `board.py`, assembling everything, and the command line.
 """
 
@@ -70,7 +70,16 @@ FLOORS: list[tuple[str, ...]] = [
     ),
     ("bbs.session", "bbs.telnet", "bbs.forums.presence"),
     ("bbs.services.registry", "bbs.menus.engine"),
-    ("bbs.services", "bbs.web", "bbs.ftp", "bbs.cluster", "bbs.fax.service", "bbs.fax.phone"),
+    (
+        "bbs.services",
+        "bbs.web",
+        "bbs.ftp",
+        "bbs.cluster",
+        "bbs.fax.service",
+        "bbs.fax.phone",
+        "bbs.ssh",
+        "bbs.minitel",
+    ),
     (
         "bbs.board",
         "bbs.cli",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bbs.terminal import render as render_module
-from bbs.terminal.caps import Caps, Encoding, Tier
+from bbs.terminal.caps import MINITEL_CAPS, Caps, Encoding, Tier
 from bbs.terminal.encoding import encode
 from bbs.terminal.markup import Style, escape, parse
 from bbs.terminal.render import display_width, render, render_bytes, render_lines
@@ -20,11 +20,27 @@ ANSI_UTF8 = Caps(tier=Tier.ANSI, encoding=Encoding.UTF8)
 ANSI_CP437 = Caps(tier=Tier.ANSI, encoding=Encoding.CP437)
 VT100 = Caps(tier=Tier.VT100, encoding=Encoding.LATIN1)
 DUMB = Caps(tier=Tier.DUMB, encoding=Encoding.ASCII)
-ALL_CAPS = [Caps(tier=tier, encoding=encoding) for tier in Tier for encoding in Encoding] + [
-    Caps(tier=Tier.ANSI, encoding=Encoding.CP437, eight_bit=False)
-]
+TEXT_ENCODINGS = [e for e in Encoding if e is not Encoding.VIDEOTEX]
+"""Videotex goes with its own tier only (its 7-bit code is made of control sequences)."""
+ALL_CAPS = [
+    Caps(tier=tier, encoding=encoding)
+    for tier in Tier
+    if tier is not Tier.VIDEOTEX
+    for encoding in TEXT_ENCODINGS
+] + [Caps(tier=Tier.ANSI, encoding=Encoding.CP437, eight_bit=False), MINITEL_CAPS]
 
-OUR_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\([0B]")
+OUR_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\([0B]|\x1b[@-GLMYZ\\\]]")
+"""SGR, charset designations, and the Videotex attribute codes."""
+VIDEOTEX_DEFAULTS = {"\x1bG", "\x1bL", "\x1b\\", "\x1bY"}
+"""White, normal size, normal polarity, no underline: how every Minitel line ends."""
+VIDEOTEX_KIND = {
+    "\x1bL": "size",
+    "\x1bM": "size",
+    "\x1b\\": "polarity",
+    "\x1b]": "polarity",
+    "\x1bY": "underline",
+    "\x1bZ": "underline",
+}
 
 SAMPLE_TEXT = st.one_of(
     st.text(),
@@ -171,7 +187,7 @@ def test_dumb_brackets_a_hotkey_once_across_nested_styles() -> None:
     assert render("{k}{{Q}}{/}", DUMB) == "[{Q}]"
 
 
-@given(markups(), st.sampled_from(list(Encoding)), st.integers(1, 120))
+@given(markups(), st.sampled_from(TEXT_ENCODINGS), st.integers(1, 120))
 def test_dumb_never_emits_an_escape_or_control(markup: str, encoding: Encoding, cols: int) -> None:
     caps = Caps(tier=Tier.DUMB, encoding=encoding, cols=cols)
     text = render(markup, caps)
@@ -201,6 +217,12 @@ def test_every_line_fits_and_stands_alone(markup: str, caps: Caps, cols: int) ->
         if caps.tier is Tier.VT100:
             for params in re.findall(r"\x1b\[([0-9;]*)m", line):
                 assert set(params.split(";")) <= {"0", "1", "4", "7"}
+        if caps.tier is Tier.VIDEOTEX:
+            codes = re.findall(r"\x1b[@-GLMYZ\\\]]", line)
+            set_last: dict[str, str] = {}
+            for code in codes:
+                set_last[VIDEOTEX_KIND.get(code, "colour")] = code
+            assert set(set_last.values()) <= VIDEOTEX_DEFAULTS, repr(line)
 
 
 @given(markups(), st.sampled_from(ALL_CAPS))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bbs.menus.model import ROOT, Action, ActionKind, Menu, MenuSet, normalize_word
 from bbs.services.registry import Command, Context, unavailable
+from bbs.session.keys import Key
 from bbs.session.pager import page
 from bbs.session.session import Hangup, Session
 from bbs.store.db import StoreError
@@ -23,6 +24,10 @@ MAX_DEPTH = 32
 fold = normalize_word
 _BYE = {"BYE", "AU REVOIR", "AUREVOIR", "LOGOFF", "QUIT", "ADIEU", "TSCHUSS", "OFF"}
 _HELP = {"HELP", "AIDE", "?", "HILFE"}
+_BACK = {"RETOUR", "BACK", "ZURUCK"}
+MENU_KEYS = {Key.MENU: "/SOMMAIRE", Key.PAGE_UP: "/RETOUR", Key.HELP: "?"}
+"""Named keys at a menu prompt: Menu (a Minitel's SOMMAIRE) to the index (a GO word of
+the index menu), Page Up (RETOUR) one menu back, F1 (GUIDE) the help."""
 
 
 def _hotkey_test(menu: Menu, role: str) -> Callable[[str], bool]:
@@ -83,6 +88,7 @@ class Engine:
             line = await session.read_line(
                 "{h}" + escape(hint) + "{/} ",
                 instant=_hotkey_test(menu, role) if session.hotkeys else None,
+                keys=MENU_KEYS,
             )
             redraw = await self.dispatch(line.upper() if len(line) == 1 else line)
 
@@ -181,6 +187,9 @@ class Engine:
         registered = self.ctx.board.verbs.get(word)
         if registered is not None and (registered.takes_argument or not argument):
             return bool(await registered.run(self.ctx, argument))
+        if word in _BACK and not argument:
+            self.pop()
+            return True
         if word in _BYE or fold(text) in _BYE:
             await self.logoff()
         return None

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from bbs.services.registry import Node
     from bbs.session.session import Session
+    from bbs.ssh import keys as keys_model
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,22 @@ async def door(session: Session, board: Node) -> None:
 
 
 async def sign_in(session: Session, board: Node) -> Caller:
-    """Who the caller is: a name and password, a new registration, or a guest."""
+    """Who the caller is: a name and password, a new registration, or a guest.
+
+    A link that authenticated the caller itself (SSH) carries who it is as `preauth`:
+    the name prompt is skipped.
+    """
+    preauth = getattr(session.link, "preauth", None)
+    if isinstance(preauth, Caller):
+        if preauth.is_guest:
+            with session.deferred():
+                await _say(session, "acct.guest", "dim")
+        elif board.db is not None:
+            try:
+                return await _welcome(session, board.db, preauth)
+            except StoreError as e:
+                log.error("%s: accounts unavailable after SSH sign-in: %s", session.link.peer, e)
+        return preauth
     if board.db is None:
         with session.deferred():
             await _say(session, "acct.unavailable", "warn")
@@ -703,6 +719,79 @@ async def add_licence(ctx: Context, _arg: str | None) -> None:
     await ctx.session.pause()
 
 
+async def ssh_keys(ctx: Context, _arg: str | None) -> None:
+    """The caller's SSH public keys: list, add one (pasted), remove one by number."""
+    from bbs.ssh import keys
+
+    db = await _signed_in(ctx)
+    if db is None:
+        return
+    session, caller = ctx.session, ctx.session.caller
+    account_id = caller.account_id
+    assert account_id is not None
+    try:
+        while True:
+            async with transaction(db, write=False) as conn:
+                stored = await keys.keys_of(conn, account_id)
+            await session.send(_keys_screen(session, ctx.board.config.ssh_port, stored))
+            answer = (
+                await session.read_line(_prompt(session, "ssh.keys_prompt"), max_len=16)
+            ).strip()
+            verb, _, rest = answer.upper().partition(" ")
+            if verb == "A" and not rest:
+                line = await session.read_line(_prompt(session, "ssh.key_paste"))
+                try:
+                    parsed = keys.parse_key(line)
+                except keys.BadKey as bad:
+                    await _say(session, bad.reason, "err")
+                    continue
+                async with transaction(db, write=True, store_lock=False) as conn:
+                    refused = await keys.add_key(conn, account_id, parsed, auth.clock())
+                if refused:
+                    await _say(session, refused, "err")
+                    continue
+                log.info("account %d registered SSH key %s", account_id, parsed.fingerprint)
+                await _say(session, "ssh.key_added", "ok", fingerprint=parsed.fingerprint)
+            elif verb == "S" and rest.strip().isdigit():
+                number = int(rest.strip())
+                removed = False
+                if 1 <= number <= len(stored):
+                    async with transaction(db, write=True, store_lock=False) as conn:
+                        removed = await keys.remove_key(conn, account_id, stored[number - 1].id)
+                if removed:
+                    log.info("account %d removed an SSH key", account_id)
+                    await _say(session, "ssh.key_removed", "ok")
+                else:
+                    await _say(session, "ssh.key_no_such", "err", number=number)
+            else:
+                return
+    except StoreError as e:
+        log.error("%s: SSH keys: %s", session.link.peer, e)
+        await _say(session, "acct.store_error", "err")
+
+
+def _keys_screen(session: Session, port: int, stored: list[keys_model.StoredKey]) -> str:
+    """The SSH keys screen as markup."""
+    name = session.caller.name.lower().replace(" ", "-")
+    lines = [
+        "",
+        "{title}" + escape(session.text("ssh.keys_title")),
+        escape(session.text("ssh.keys_help", port=port or 22, name=name)),
+        "",
+    ]
+    if not stored:
+        lines.append("{dim}" + escape(session.text("ssh.no_keys")) + "{/}")
+    for number, key in enumerate(stored, 1):
+        used = (
+            session.text("ssh.used", when=_when(key.last_used_at, session))
+            if key.last_used_at is not None
+            else session.text("ssh.never_used")
+        )
+        label = f"{key.algorithm}  {key.fingerprint}  {key.comment}".rstrip()
+        lines.append(f"  {{k}}{number}{{/}}  " + escape(label) + "  {dim}" + escape(used) + "{/}")
+    return "\n".join(lines) + "\n\n"
+
+
 async def switch_caller(ctx: Context, _arg: str | None) -> None:
     """Sign in again, as someone else (or register, or become a guest)."""
     from bbs.services.signin import after_sign_in
@@ -737,4 +826,5 @@ COMMANDS: list[Command] = [
     Command("account_password", change_password),
     Command("account_licence", add_licence),
     Command("account_switch", switch_caller),
+    Command("account_ssh_keys", ssh_keys),
 ]

@@ -7,10 +7,20 @@ from bbs.numbers import parse_number
 from bbs.services.registry import Command, Context
 from bbs.services.transfers import PROTOCOLS
 from bbs.session.session import Session
-from bbs.terminal.caps import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, SPEEDS, Encoding, Tier
+from bbs.terminal.caps import (
+    MAX_COLS,
+    MAX_ROWS,
+    MIN_COLS,
+    MIN_ROWS,
+    MINITEL_CAPS,
+    SPEEDS,
+    Caps,
+    Encoding,
+    Tier,
+)
 from bbs.terminal.markup import escape
 
-TIER_KEYS = {"1": Tier.ANSI, "2": Tier.VT100, "3": Tier.DUMB}
+TIER_KEYS = {"1": Tier.ANSI, "2": Tier.VT100, "3": Tier.DUMB, "4": Tier.VIDEOTEX}
 ENCODING_KEYS = {"1": Encoding.CP437, "2": Encoding.UTF8, "3": Encoding.LATIN1, "4": Encoding.ASCII}
 
 
@@ -32,6 +42,16 @@ def chosen(session: Session, choice: str) -> Prefs:
     if choice == "7":
         return Prefs(protocol=session.protocol)
     return Prefs()
+
+
+def with_tier(caps: Caps, tier: Tier) -> Caps:
+    """`caps` for another tier: a Minitel is 40x24 Videotex (at the speed in force); leaving
+    it gives back an 80x24 ASCII screen, which the caller may then change."""
+    if tier is Tier.VIDEOTEX:
+        return MINITEL_CAPS.with_(baud=caps.baud)
+    if caps.tier is Tier.VIDEOTEX:
+        return caps.with_(tier=tier, encoding=Encoding.ASCII, cols=80, rows=24)
+    return caps.with_(tier=tier)
 
 
 def _speed(session: Session, baud: int) -> str:
@@ -100,11 +120,12 @@ async def change(session: Session, choice: str) -> bool:
         answer = await _ask(session, "term.ask_tier", options=options)
         if answer not in TIER_KEYS:
             return False
-        session.set_caps(caps.with_(tier=TIER_KEYS[answer]))
+        session.set_caps(with_tier(caps, TIER_KEYS[answer]))
+        session.rebuild_decoder()
     elif choice == "2":
         options = "  ".join(f"{k}={v.value.upper()}" for k, v in ENCODING_KEYS.items())
         answer = await _ask(session, "term.ask_encoding", options=options)
-        if answer not in ENCODING_KEYS:
+        if answer not in ENCODING_KEYS or caps.tier is Tier.VIDEOTEX:
             return False
         session.set_caps(caps.with_(encoding=ENCODING_KEYS[answer]))
         session.rebuild_decoder()

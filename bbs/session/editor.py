@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bbs.session.session import Session
-from bbs.terminal.caps import Tier
 
 
 async def edit_line(
@@ -17,7 +16,7 @@ async def edit_line(
     a session); dumb terminals get the plain editor, which behaves the same minus
     completion.
     """
-    if session.caps.tier is not Tier.DUMB and session.server_echo:
+    if session.caps.tier.ansi and session.server_echo:
         from bbs.session.ptk import prompt_line
 
         return await prompt_line(session, prompt, words, history)

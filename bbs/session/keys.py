@@ -37,6 +37,12 @@ class Key(Enum):
     DELETE = "delete"
     PAGE_UP = "page-up"
     PAGE_DOWN = "page-down"
+    HELP = "help"
+    """F1 (a Minitel's GUIDE)."""
+    REDRAW = "redraw"
+    """^L (a Minitel's REPETITION): draw the screen again."""
+    MENU = "menu"
+    """The Menu key (xterm ESC [ 29 ~; a Minitel's SOMMAIRE): back to the index."""
     UNKNOWN = "unknown"
     """An escape sequence the board does not use; ignored by editors."""
     TOO_LONG = "too-long"
@@ -73,6 +79,8 @@ Event = str | Key | Control | CursorReport | Resize
 a report or a resize."""
 
 _ESC = "\x1b"
+_SS3_FINAL = {"P": Key.HELP}
+"""ESC O final letters that differ from the CSI ones (F1)."""
 _CSI_FINAL = {
     "A": Key.UP,
     "B": Key.DOWN,
@@ -89,6 +97,9 @@ _TILDE = {
     "3": Key.DELETE,
     "5": Key.PAGE_UP,
     "6": Key.PAGE_DOWN,
+    "11": Key.HELP,
+    "28": Key.HELP,
+    "29": Key.MENU,
 }
 _CONTROLS = {
     "\b": Key.ERASE,
@@ -107,6 +118,7 @@ _CONTROLS = {
     "\x0e": Key.DOWN,
     "\x0b": Key.KILL_END,
     "\x17": Key.KILL_WORD,
+    "\x0c": Key.REDRAW,
 }
 MAX_SEQUENCE = 32
 """Longest escape sequence kept; longer ones are dropped so garbage cannot grow a buffer."""
@@ -204,4 +216,6 @@ def _decode_sequence(seq: str) -> Event:
         return Key.UNKNOWN
     if final == "~":
         return _TILDE.get(params.split(";")[0], Key.UNKNOWN)
+    if seq[1] == "O" and final in _SS3_FINAL:
+        return _SS3_FINAL[final]
     return _CSI_FINAL.get(final, Key.UNKNOWN)

@@ -417,7 +417,7 @@ def screen_possible(session: Session) -> bool:
     """Whether this caller gets the full-screen editor rather than the line editor."""
     caps = session.caps
     return (
-        caps.tier is not Tier.DUMB
+        caps.tier.ansi
         and session.server_echo
         and caps.cols >= SCREEN_MIN_COLS
         and caps.rows >= SCREEN_MIN_ROWS

@@ -55,7 +55,7 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
                 lines = render_lines(markup, session.caps)
                 top = max(0, min(top, len(lines)) - per_page)
                 break
-            if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+            if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT, Key.MENU):
                 session.drop_queued_enter()
                 return False
             if event in ("b", "B", Key.PAGE_UP, Key.UP):
@@ -87,7 +87,9 @@ async def read_document(session: Session, title: str, markup: str) -> None:
     page_no = 0
     notice = ""
     while True:
-        per_page = max(session.caps.rows - 3, 3)
+        # A long title wraps, and a Minitel's takes two rows a line (double height).
+        heading = len(render_lines("{title}" + escape(title) + "\n", session.caps))
+        per_page = max(session.caps.rows - 2 - heading, 3)
         lines = render_lines(markup, session.caps)
         plain = [fold(strip_controls(line)) for line in lines]
         pages = max(1, -(-len(lines) // per_page))
@@ -116,7 +118,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
             return
         if isinstance(event, str) or event is Key.ESCAPE:
             session.drop_queued_enter()
-        if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT):
+        if event in ("q", "Q") or event in (Key.ESCAPE, Key.INTERRUPT, Key.MENU):
             await session.send("\n", remember=False)
             session.acknowledge()
             return

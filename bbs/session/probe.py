@@ -11,7 +11,9 @@ _PROBE_CHAR = "é"
 """Two bytes in UTF-8, so a UTF-8 terminal moves one column and an 8-bit one moves two."""
 
 
-async def detect(session: Session, probe_timeout: float, baud: int = 0) -> Detection:
+async def detect(
+    session: Session, probe_timeout: float, baud: int = 0, videotex_baud: int = 1200
+) -> Detection:
     """Identify the caller's terminal and adopt the chosen capabilities on the session.
 
     A terminal that names itself dumb, or a client that negotiated nothing, is sent no
@@ -45,6 +47,7 @@ async def detect(session: Session, probe_timeout: float, baud: int = 0) -> Detec
         cols=info.cols,
         rows=info.rows,
         baud=baud,
+        videotex_baud=videotex_baud,
     )
     session.set_caps(detection.caps)
     session.rebuild_decoder()

@@ -599,7 +599,7 @@ async def prompt_line(
     ended, or nothing is typed for the idle timeout. A dumb terminal, or one that echoes
     by itself, gets the plain editor instead.
     """
-    if session.caps.tier is Tier.DUMB or not session.server_echo:
+    if not session.caps.tier.ansi or not session.server_echo:
         return await session.read_line(prompt)
     session.interrupted = False
     if session.ending:

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bbs.accounts.model import GUEST, NO_PREFS, Caller, Prefs
@@ -18,7 +18,7 @@ from bbs.session.inbox import Inbox
 from bbs.session.keys import Control, CursorReport, Event, Key, KeyParser, Resize
 from bbs.session.lineedit import LineEditor, width
 from bbs.session.link import Link
-from bbs.terminal.caps import Caps, Encoding, clamp_size
+from bbs.terminal.caps import Caps, Encoding, Tier, clamp_size
 from bbs.terminal.controls import Controls
 from bbs.terminal.detect import Detection
 from bbs.terminal.encoding import decoder, encode
@@ -507,8 +507,11 @@ class Session:
 
     def line_text(self, key: str, short: str, /, **values: object) -> str:
         """A one-line string that must not wrap (a footer, a pause): string `key` on
-        screens of 80 columns and more, `short` below, cut to the screen as a last resort."""
+        screens of 80 columns and more, `short` below, cut to the screen as a last resort.
+        A Minitel gets `key`_minitel when there is one (it names the Minitel's keys)."""
         cols = self.caps.cols
+        if self.caps.tier is Tier.VIDEOTEX and f"{key}_minitel" in self.strings:
+            key = short = f"{key}_minitel"
         text = self.text(key if cols >= 80 else short, **values)
         if text_width(text) < cols:
             return text
@@ -745,6 +748,7 @@ class Session:
         max_len: int | None = None,
         instant: Callable[[str], bool] | None = None,
         secret: bool = False,
+        keys: Mapping[Key, str] | None = None,
     ) -> str:
         """A line typed by the caller, ended with Enter.
 
@@ -752,7 +756,9 @@ class Session:
         ^K to its end, ^W a word, Up/Down (^P ^N) the lines typed before in the session
         (never a password), across wrapped rows; a plain-text terminal has Backspace, ^U
         and ^W. `instant(ch)` makes a first character return at once (menu hotkeys). The
-        prompt and the line so far are drawn again after a window change or a message.
+        prompt and the line so far are drawn again after a window change, a message or
+        ^L. `keys` makes a named key pressed on an empty line return its word (a Minitel's
+        SOMMAIRE at a menu); elsewhere that key leaves the question as ^C does.
         """
         limit = self.settings.max_line
         field = min(max_len or limit, limit)
@@ -776,7 +782,7 @@ class Session:
         outer, self._on_wake = self._on_wake, woken
         outer_notice = self._after_notice
         try:
-            line = await self._read_line(prompt, editor, instant, field)
+            line = await self._read_line(prompt, editor, instant, field, keys or {})
         finally:
             self._on_wake = outer
             self._after_notice = outer_notice
@@ -808,6 +814,7 @@ class Session:
         editor: LineEditor,
         instant: Callable[[str], bool] | None,
         field: int,
+        keys: Mapping[Key, str],
     ) -> str:
         buffer, limit, secret = editor.chars, editor.limit, editor.secret
 
@@ -818,6 +825,9 @@ class Session:
         self._after_notice = after_notice
         while True:
             event = await self.read_event()
+            if isinstance(event, Key) and event in keys and not buffer:
+                await self.send("\n", remember=False)
+                return keys[event]
             if isinstance(event, str):
                 # A hotkey is a key typed alone: with more already behind it ("GO FAX"
                 # typed ahead), it starts a word.
@@ -844,7 +854,8 @@ class Session:
                 if prompt:
                     await self.send(prompt, remember=False)
                 await self.echo(editor.key(Key.END) or ("*" * len(buffer) if secret else line))
-            elif event is Key.INTERRUPT:
+            elif event is Key.INTERRUPT or event is Key.MENU:
+                # A Minitel's SOMMAIRE leaves a question as ^C does: "" is "never mind".
                 await self.send("\n", remember=False)
                 self.interrupted = True
                 return ""
@@ -856,7 +867,7 @@ class Session:
                 )
                 if prompt:
                     await self.send(prompt, remember=False)
-            elif isinstance(event, Resize):
+            elif isinstance(event, Resize) or event is Key.REDRAW:
                 await self.redraw()
                 if prompt:
                     await self.send(prompt, remember=False)

@@ -454,6 +454,26 @@ class LoginThrottleRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class SshKeyRow(Base):
+    """An SSH public key a caller registered from the profile screen: it signs them in
+    over SSH without a password. `public_key` is the OpenSSH line without its comment."""
+
+    __tablename__ = "ssh_key"
+    __table_args__ = (UniqueConstraint("account_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    algorithm: Mapped[str]
+    public_key: Mapped[str]
+    fingerprint: Mapped[str]
+    """SHA256:... as OpenSSH shows it."""
+    comment: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class LicenceRow(Base):
     """A product licence a caller registered: the ground of 60 days' free support.
 
@@ -611,6 +631,7 @@ LIVE_TABLES: tuple[str, ...] = (
     "account",
     "account_pref",
     "login_throttle",
+    "ssh_key",
     "licence",
     "contract",
     "contract_contact",

@@ -15,6 +15,13 @@ class Tier(StrEnum):
     """VT-100 monochrome: bold, underline, reverse; DEC special graphics for line drawing."""
     DUMB = "dumb"
     """Plain text: no escape sequence at all, line drawing as + - |."""
+    VIDEOTEX = "videotex"
+    """Minitel (Télétel, CEPT profile 2): 40 columns, grey levels, double height, G1 mosaic."""
+
+    @property
+    def ansi(self) -> bool:
+        """Whether the terminal obeys ANSI/VT-100 sequences (full-screen editing, probes)."""
+        return self in (Tier.ANSI, Tier.VT100)
 
 
 class Encoding(StrEnum):
@@ -24,6 +31,8 @@ class Encoding(StrEnum):
     UTF8 = "utf-8"
     LATIN1 = "latin-1"
     ASCII = "ascii"
+    VIDEOTEX = "videotex"
+    """The Minitel's 7-bit sets: G0, G2 accents by SS2, G1 mosaic by SO/SI."""
 
 
 SPEEDS: tuple[int, ...] = (300, 1200, 2400, 4800, 9600, 14400, 19200, 28800)
@@ -48,6 +57,9 @@ class Caps:
     @property
     def wire_encoding(self) -> Encoding:
         """The encoding actually used on the wire, after the 7/8-bit setting."""
+        if self.encoding is Encoding.VIDEOTEX:
+            # Videotex is a 7-bit code: the 7/8-bit setting changes nothing.
+            return self.encoding
         return self.encoding if self.eight_bit else Encoding.ASCII
 
     def with_(self, **changes: object) -> Caps:
@@ -56,6 +68,9 @@ class Caps:
 
 
 DEFAULT_CAPS = Caps()
+
+MINITEL_CAPS = Caps(tier=Tier.VIDEOTEX, encoding=Encoding.VIDEOTEX, cols=40, rows=24)
+"""A Minitel: 40x24 below the status line (no pacing here; the node's minitel_baud)."""
 """With nothing learned: 80x24 dumb ASCII."""
 
 MIN_COLS, MAX_COLS = 20, 255

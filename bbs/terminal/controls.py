@@ -2,6 +2,7 @@
 
 Plain-text terminals never get an escape sequence: their controls are CR LF and
 spaces, or nothing. BEL and BS are sent to every tier (teletypes had them too).
+A Minitel gets Videotex controls: FF, US addressing, CAN, and row 0 as a status line.
 """
 
 from __future__ import annotations
@@ -9,7 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bbs.terminal import videotex
 from bbs.terminal.caps import Caps, Tier
+
+STATUS = "3616 LOTUSTEL - Assistance Lotus"
+"""What a Minitel's status line (row 0) says."""
+MINITEL_CLEAR = (
+    videotex.ROLL_MODE
+    + videotex.NO_LOCAL_ECHO
+    + videotex.FF
+    + videotex.CURSOR_ON
+    + videotex.status_line(STATUS)
+)
+"""Scrolling on (a board writes lines), the board's echo only, a clear page, the status
+line; said at every clear, so that a Minitel switched on mid-call comes right again."""
 
 CPR_REQUEST = "\x1b[6n"
 """Device Status Report 6: "where is the cursor?" — for probes, whatever the tier."""
@@ -40,18 +54,27 @@ class Controls:
 
     @property
     def _escapes(self) -> bool:
-        return self.caps.tier is not Tier.DUMB
+        return self.caps.tier not in (Tier.DUMB, Tier.VIDEOTEX)
+
+    @property
+    def _minitel(self) -> bool:
+        return self.caps.tier is Tier.VIDEOTEX
 
     def clear(self) -> str:
         """Clear the screen, cursor home; plain text: a blank line."""
+        if self._minitel:
+            return MINITEL_CLEAR
         return "\x1b[0m\x1b[H\x1b[2J" if self._escapes else "\r\n\r\n"
 
     def home(self) -> str:
         """Cursor to the top left; plain text: a new line."""
+        if self._minitel:
+            return videotex.position(1, 1)
         return "\x1b[H" if self._escapes else "\r\n"
 
     def cursor_position_request(self) -> str:
-        """Ask where the cursor is (the answer arrives as input); nothing in plain text."""
+        """Ask where the cursor is (the answer arrives as input); nothing in plain text
+        nor to a Minitel (its answer is no ANSI report)."""
         return CPR_REQUEST if self._escapes else ""
 
     def parse_cursor_position(self, data: bytes | str) -> tuple[int, int] | None:
@@ -62,6 +85,8 @@ class Controls:
         """Blank the cursor's line and go to its start; plain text: overwrite with spaces."""
         if self._escapes:
             return "\x1b[2K\r"
+        if self._minitel:
+            return "\r" + videotex.CAN
         return "\r" + " " * max(0, self.caps.cols - 1) + "\r"
 
     def bell(self) -> str:
@@ -72,6 +97,8 @@ class Controls:
         """Default attributes (and on a VT-100 the ASCII character set); nothing in plain text."""
         if self.caps.tier is Tier.VT100:
             return "\x1b[0m\x1b(B"
+        if self._minitel:
+            return videotex.FOREGROUND["white"] + videotex.NORMAL_SIZE + videotex.NORMAL_POLARITY
         return "\x1b[0m" if self._escapes else ""
 
     def backspace_erase(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from bbs.terminal.caps import Caps, Encoding, Tier, clamp_size
+from bbs.terminal.caps import MINITEL_CAPS, Caps, Encoding, Tier, clamp_size
 
 ANSI_BBS = frozenset(
     {"ansi", "ansi-bbs", "syncterm", "pcansi", "cterm", "netrunner", "scoansi", "ansi.sys", "bbs"}
@@ -35,6 +35,8 @@ XTERM_LIKE = (
 VT_8BIT = ("vt220", "vt240", "vt320", "vt340", "vt420", "vt510", "vt520", "vt525")
 """8-bit DEC terminals: VT-100 tier with Latin-1."""
 VT_7BIT = ("vt100", "vt102", "vt52", "vt125", "vt131")
+MINITEL = ("minitel", "videotex", "teletel")
+"""Prefixes of Minitel names (emulators and serial bridges say `minitel`, some `minitel1b`)."""
 NO_ESCAPES = frozenset({"dumb", "unknown", "network", "tty33", "tty", ""})
 """Names that promise nothing: no probe, no escape sequence."""
 
@@ -59,6 +61,7 @@ REASONS: dict[str, str] = {
     "term.detect.probes_utf8": "answers probes, UTF-8",
     "term.detect.unknown": "unknown, plain text",
     "term.detect.no_8bit": "no 8-bit line, ASCII",
+    "term.detect.minitel": "Minitel, Videotex 40x24",
 }
 """Each detection reason in English, for the log (callers read menus/strings)."""
 
@@ -87,14 +90,14 @@ def primary_name(names: tuple[str, ...]) -> str:
     """The most telling terminal name of a TTYPE list (known names before unknown ones)."""
     lowered = tuple(n.lower() for n in names if n)
     for name in lowered:
-        if name in ANSI_BBS or name.startswith(XTERM_LIKE) or name.startswith(VT_8BIT + VT_7BIT):
+        if name in ANSI_BBS or name.startswith(XTERM_LIKE + VT_8BIT + VT_7BIT + MINITEL):
             return name
     return lowered[0] if lowered else "unknown"
 
 
 def should_probe(names: tuple[str, ...], telnet: bool) -> bool:
     """Whether to send cursor-position probes: never to `dumb`, never to a raw TCP script."""
-    if not telnet:
+    if not telnet or primary_name(names).startswith(MINITEL):
         return False
     return primary_name(names) not in NO_ESCAPES or not names
 
@@ -108,14 +111,20 @@ def choose(
     cols: int,
     rows: int,
     baud: int = 0,
+    videotex_baud: int = 1200,
 ) -> Detection:
     """Tier and encoding for a terminal, from its TTYPE names and probe answers.
 
     Without 8-bit transmission (`binary` false), output is 7-bit ASCII whatever the
-    terminal could show. With nothing learned: 80x24 dumb ASCII.
+    terminal could show. With nothing learned: 80x24 dumb ASCII. A Minitel is 40x24
+    Videotex whatever its line says, at `videotex_baud`.
     """
     cols, rows = clamp_size(cols, rows)
     term = primary_name(names)
+    if term.startswith(MINITEL):
+        key = "term.detect.minitel"
+        caps = MINITEL_CAPS.with_(baud=videotex_baud)
+        return Detection(caps=caps, term=term, reason=f"{term}: {REASONS[key]}", keys=(key,))
     tier, encoding, key = Tier.DUMB, Encoding.ASCII, "term.detect.no_type"
     if term in NO_ESCAPES:
         if cpr:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import cache, lru_cache
 
+from bbs.terminal import videotex
 from bbs.terminal.caps import Caps, Encoding
 
 REPLACEMENT = "?"
@@ -247,6 +248,8 @@ _SPECIAL: dict[str, tuple[str, ...]] = {
 def _encodable(text: str, encoding: Encoding) -> bool:
     if encoding is Encoding.UTF8:
         return True
+    if encoding is Encoding.VIDEOTEX:
+        return videotex.can_show(text)
     try:
         text.encode(encoding.value)
     except UnicodeEncodeError:
@@ -389,6 +392,8 @@ def _encode(text: str, encoding: Encoding, errors: str) -> bytes:
 
 def encode_as(text: str, encoding: Encoding) -> bytes:
     """`text` as bytes in `encoding`, transliterated where needed; never raises."""
+    if encoding is Encoding.VIDEOTEX:
+        return videotex.encode(transliterate(text, encoding))
     if text.isascii():
         return text.encode("ascii")
     if not _C1.search(text):
@@ -411,6 +416,8 @@ def decoder(encoding: Encoding) -> codecs.IncrementalDecoder:
         return codecs.getincrementaldecoder("utf-8")(errors="replace")
     if encoding is Encoding.CP437:
         return codecs.getincrementaldecoder("cp437")(errors="replace")
+    if encoding is Encoding.VIDEOTEX:
+        return videotex.Decoder()
     return codecs.getincrementaldecoder("latin-1")(errors="replace")
 
 

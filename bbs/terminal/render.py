@@ -17,6 +17,11 @@ reverse video across the width, {hr} and box characters in DEC Special Graphics
 
 Plain text: no escape sequence at all; hotkeys as ``[K]``, titles underlined with
 ``=``, rules and boxes with ``+ - |`` (``=`` for double horizontal lines).
+
+Videotex (Minitel): colours a monochrome screen shows as grey levels — {h} cyan,
+{dim} magenta, {ok} green, {warn} yellow, {link} green, {k} and {err} inverse video,
+{em} underlined; {title} in double height and inverse video over the blank line the
+upper half takes; {hr} a line of G1 mosaic; boxes with ``+ - |``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bbs.terminal import videotex
 from bbs.terminal.caps import Caps, Encoding, Tier
 from bbs.terminal.encoding import DEC_GRAPHICS, BoxMode, encode, fold_text
 from bbs.terminal.markup import Block, Line, Style, parse
@@ -101,6 +107,34 @@ MONO: Mapping[Style, Look] = {
 """VT-100 tier: what each style looks like."""
 MONO_TITLE_BAR = Look(bold=True, reverse=True)
 
+VIDEOTEX: Mapping[Style, str] = {
+    Style.H: videotex.FOREGROUND["cyan"],
+    Style.K: videotex.INVERSE,
+    Style.EM: videotex.UNDERLINE,
+    Style.LINK: videotex.FOREGROUND["green"],
+    Style.DIM: videotex.FOREGROUND["magenta"],
+    Style.OK: videotex.FOREGROUND["green"],
+    Style.WARN: videotex.FOREGROUND["yellow"],
+    Style.ERR: videotex.INVERSE,
+}
+"""Videotex tier: the attribute codes of each style (colours become grey levels)."""
+VIDEOTEX_TITLE = videotex.DOUBLE_HEIGHT + videotex.INVERSE
+VIDEOTEX_RULE = "\U0001fb0b"
+"""The sextant of the two middle cells: a G1 mosaic line across the screen."""
+
+
+def _videotex_codes(styles: tuple[Style, ...], bar: bool) -> str:
+    """Attribute codes for nested styles: the innermost colour wins, the rest add up."""
+    colour = ""
+    others: list[str] = [videotex.DOUBLE_HEIGHT, videotex.INVERSE] if bar else []
+    for style in styles:
+        code = VIDEOTEX[style]
+        if code in videotex.FOREGROUND.values():
+            colour = code
+        elif code not in others:
+            others.append(code)
+    return colour + "".join(others)
+
 
 @dataclass(frozen=True, slots=True)
 class _Profile:
@@ -131,6 +165,10 @@ def _profile(caps: Caps) -> _Profile:
     elif caps.tier is Tier.VT100:
         box = BoxMode.DEC
         rule = DEC_GRAPHICS_ON + "q" * width + DEC_GRAPHICS_OFF
+    elif caps.tier is Tier.VIDEOTEX:
+        box = BoxMode.ASCII
+        blue = videotex.FOREGROUND["blue"]
+        rule = blue + VIDEOTEX_RULE * width + videotex.undo(blue)
     else:
         box = BoxMode.ASCII
         rule = "-" * width
@@ -142,6 +180,8 @@ def _profile(caps: Caps) -> _Profile:
 def _params(tier: Tier, styles: tuple[Style, ...], bar: bool) -> str:
     if tier is Tier.DUMB:
         return ""
+    if tier is Tier.VIDEOTEX:
+        return _videotex_codes(styles, bar)
     palette = PALETTE if tier is Tier.ANSI else MONO
     look = (TITLE_BAR if tier is Tier.ANSI else MONO_TITLE_BAR) if bar else PLAIN
     for style in styles:
@@ -384,8 +424,26 @@ _DEC_NEUTRAL = re.compile(r"[ -^]*")
 """Characters DEC Special Graphics leaves alone (it redraws only 0x5F-0x7E)."""
 
 
-def _emit(pieces: list[tuple[str, str]], dec: bool) -> str:
+def _emit_videotex(pieces: list[tuple[str, str]]) -> str:
+    """One Minitel line: text with the attribute codes it needs, the default look after."""
+    out: list[str] = []
+    current = ""
+    for text, codes in pieces:
+        if not text:
+            continue
+        if codes != current:
+            out.append(videotex.undo(current) + codes)
+            current = codes
+        out.append(text)
+    if current:
+        out.append(videotex.undo(current))
+    return "".join(out)
+
+
+def _emit(pieces: list[tuple[str, str]], dec: bool, tier: Tier = Tier.ANSI) -> str:
     """One screen line: text with the SGR changes and charset switches it needs."""
+    if tier is Tier.VIDEOTEX:
+        return _emit_videotex(pieces)
     out: list[str] = []
     current = ""
     graphics = False
@@ -445,7 +503,7 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
             pieces = flat.pieces(start, end)
             if number and indent:
                 pieces.insert(0, (" " * indent, ""))
-            out.append(_emit(pieces, dec))
+            out.append(_emit(pieces, dec, profile.tier))
         return out
     # Titles and centred lines: surrounding spaces mean nothing, each line is centred.
     lo = len(text) - len(text.lstrip(" "))
@@ -462,10 +520,13 @@ def _render_line(line: Line, profile: _Profile) -> list[str]:
             pieces = [(" " * left, bar_params), *pieces, (" " * (limit - width - left), bar_params)]
         elif left:
             pieces.insert(0, (" " * left, ""))
-        out.append(_emit(pieces, dec))
+        out.append(_emit(pieces, dec, profile.tier))
     if line.block is Block.TITLE and profile.tier is Tier.DUMB:
         widest = max(widths)
         out.append(" " * ((limit - widest) // 2) + "=" * widest)
+    if line.block is Block.TITLE and profile.tier is Tier.VIDEOTEX:
+        # Double height draws each line over the row above: a blank row to take it.
+        return [part for line_ in out for part in ("", line_)]
     return out
 
 

@@ -1,0 +1,1 @@
+"""3616 LOTUSTEL: Minitel callers over a WebSocket (emulators, serial bridges), same Session."""
