@@ -846,14 +846,19 @@ class Session:
                         self.history.append(line)
                         del self.history[:-HISTORY]
                     return line
-                # Refused, not cut: the caller is told the field's size and edits the line.
+                # Refused, not cut: the caller is told the field's size and types the
+                # line again (kept in the history: Up brings it back to shorten).
+                if not secret and line not in self.history:
+                    self.history.append(line)
+                buffer.clear()
+                editor.cursor = 0
+                editor.history = () if secret else tuple(self.history)
                 await self.send(
                     "{warn}" + self.text("board.field_too_long", max=field) + "{/}\n",
                     remember=False,
                 )
                 if prompt:
                     await self.send(prompt, remember=False)
-                await self.echo(editor.key(Key.END) or ("*" * len(buffer) if secret else line))
             elif event is Key.INTERRUPT or event is Key.MENU:
                 # A Minitel's SOMMAIRE leaves a question as ^C does: "" is "never mind".
                 await self.send("\n", remember=False)
