@@ -612,14 +612,7 @@ async def screen_editor(
     await session.clear()
     with typeahead_slot() as slot:
         edit = Edit(session, slot)
-        session.divert_input(
-            edit.input.feed,
-            on_resize=edit.resized,
-            on_end=edit.ended,
-            on_overflow=edit.input.overflow,
-            room=edit.input.room,
-            limit=min(max_chars, PARAGRAPH_MAX),
-        )
+        edit.divert(limit=min(max_chars, PARAGRAPH_MAX))
         unused: list[KeyPress] = []
         app: _TextApp | None = None
         try:

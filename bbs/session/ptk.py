@@ -528,6 +528,17 @@ class Edit:
         self.app: Application[str] | None = None
         self.failure: Hangup | None = None
 
+    def divert(self, limit: int | None = None) -> None:
+        """Take the session's input for this edit, at most `limit` characters in a row."""
+        self.session.divert_input(
+            self.input.feed,
+            on_resize=self.resized,
+            on_end=self.ended,
+            on_overflow=self.input.overflow,
+            room=self.input.room,
+            limit=limit,
+        )
+
     def size(self) -> Size:
         """The window as prompt_toolkit sees it: one column short, so it never autowraps."""
         caps = self.session.caps
@@ -612,13 +623,7 @@ async def prompt_line(
     with typeahead_slot() as slot:
         edit = Edit(session, slot)
         # Hang-ups and window changes reach the edit through the session: it reads no events.
-        session.divert_input(
-            edit.input.feed,
-            on_resize=edit.resized,
-            on_end=edit.ended,
-            on_overflow=edit.input.overflow,
-            room=edit.input.room,
-        )
+        edit.divert()
         unprocessed: list[KeyPress] = []
         try:
             if head:
