@@ -240,8 +240,17 @@ async def sz_through(
     # Bytes after sz's last word ("OO"): on a terminal they stay on the line for the
     # screen, here they went down the pipe; put back once sz has exited.
     after_last_word = bytearray()
+    # What the board writes after cancelling the transfer (eight CANs, then text) is for
+    # the screen whatever sz still sends: a rate-limited sz talks on for a while.
+    after_cancel = bytearray()
+    cancelled = [False]
 
     def feed(data: bytes) -> None:
+        if cancelled[0]:
+            after_cancel.extend(data)
+        elif (at := data.find(b"\x18" * 8)) >= 0:
+            cancelled[0] = True
+            after_cancel.extend(data[at:].lstrip(b"\x18\x08"))
         after_last_word.extend(data)
         if heard is not None:
             heard.extend(data)
@@ -286,7 +295,9 @@ async def sz_through(
         return code
     finally:
         client.sink = None
-        client.data[:0] = after_last_word
+        client.data[:0] = (
+            after_cancel if len(after_cancel) > len(after_last_word) else after_last_word
+        )
         pump.cancel()
         exited.cancel()
         if process.returncode is None:
