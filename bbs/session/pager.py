@@ -38,10 +38,10 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
         top += len(chunk)
         if top >= len(lines):
             return True
-        pages = -(-len(lines) // per_page)
-        prompt = session.line_text(
-            "board.more", "board.more_short", page=max(1, -(-top // per_page)), pages=pages
-        )
+        shown = max(1, -(-top // per_page))
+        # A pause that came early (the screen already held rows) is a page of its own.
+        pages = max(-(-len(lines) // per_page), shown + 1)
+        prompt = session.line_text("board.more", "board.more_short", page=shown, pages=pages)
         # Never wider than the screen: a footer that wraps would be erased only in part.
         await session.send("{dim}" + escape(prompt) + "{/}", remember=False)
         while True:
@@ -71,10 +71,17 @@ async def page(session: Session, markup: str, *, used: int = 0) -> bool:
                 break
 
 
-def _typed_a_word(session: Session, event: object) -> bool:
-    """Whether `event` starts a line typed at a one-key prompt ("suisse fax", "GO FAX"):
-    then it is given back, whole, to the prompt that follows, and the one-key prompt ends."""
-    if isinstance(event, str) and event != " " and session.typed_ahead():
+_PAGER_KEYS = frozenset("qQbBnN ")
+_READER_KEYS = _PAGER_KEYS | {"/"}
+
+
+def _typed_a_word(session: Session, event: object, keys: frozenset[str] = _PAGER_KEYS) -> bool:
+    """Whether `event` starts a line typed at a one-key prompt ("suisse fax", "GO FAX",
+    a menu's letter): a character that is not one of its keys, or one with more typed
+    behind it. It is given back, whole, to the prompt that follows; this one ends."""
+    if isinstance(event, str) and (event not in keys or session.typed_ahead()):
+        if event == " ":
+            return False
         session.push_back([event])
         return True
     return False
@@ -112,7 +119,7 @@ async def read_document(session: Session, title: str, markup: str) -> None:
         event = await session.read_event()
         if isinstance(event, Resize):
             continue
-        if _typed_a_word(session, event):
+        if _typed_a_word(session, event, _READER_KEYS):
             await session.send("\n", remember=False)
             session.acknowledge()
             return
