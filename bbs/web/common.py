@@ -162,7 +162,6 @@ def error_page(request: web.Request, status: int, key: str) -> web.Response:
     return html_page(request, t, f'<p class="err">{clean(t)}</p>', status=status)
 
 
-@web.middleware
 def _db(request: web.Request) -> Any:
     db = board_of(request).db
     if db is None:
