@@ -423,6 +423,8 @@ async def test_examples_are_attached_through_the_upload_area(
         peer = LinkPeer(carol.link)
         sent = await asyncio.wait_for(ymodem_send(peer, [OutFile("BUDGET.WK4", example)]), 30)
         assert sent == example.stat().st_size
+        # What the board wrote after the last ACK is for the screen, not the sender.
+        carol.seen += peer.buffer.decode("utf-8", "replace")
         await carol.expect("Description de ce fichier")
         carol.type("Budget 1995, version du 3 mars\r")
         assert "1 fichier(s) joint(s) a l'incident no 1" in await carol.expect("Appuyez sur Entree")
