@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEBS    := lrzsz telnet postgresql haproxy fonts-dejavu-core tesseract-ocr tesseract-ocr-fra \
-	   chromium chromium-driver curl
+	   chromium chromium-driver curl openssh-client
 DB      ?= sqlite:///var/bbs.db
 PORT    ?= 2323
 FAX_PORT ?= 2324
@@ -31,6 +31,7 @@ debs:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
+	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:$$missing"; \
