@@ -71,6 +71,7 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ssh
+	$(BIN)/python -m bench.web
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
