@@ -221,11 +221,11 @@ class LineEditor:
         self.controls = controls
         self.cursor = len(self.chars)
 
-    def redraw(self, here: int | None = None) -> str:
+    def redraw(self, here: int) -> str:
         """The prompt and the line drawn again from the prompt's first row, the cursor put
         back where it belongs; `here` is where the terminal's cursor is now (the line's
         end after something printed under the prompt: pass 0 then)."""
-        return self._redraw(self._at(self.cursor) if here is None else here)
+        return self._redraw(here)
 
     def _redraw(self, here: int) -> str:
         if self._plain:

@@ -79,12 +79,13 @@ def _typed_a_word(session: Session, event: object, keys: frozenset[str] = _PAGER
     """Whether `event` starts a line typed at a one-key prompt ("suisse fax", "GO FAX",
     a menu's letter): a character that is not one of its keys, or one with more typed
     behind it. It is given back, whole, to the prompt that follows; this one ends."""
-    if isinstance(event, str) and (event not in keys or session.typed_ahead()):
-        if event == " ":
-            return False
-        session.push_back([event])
-        return True
-    return False
+    # A space is only ever "next page", even with typing behind it.
+    if not isinstance(event, str) or event == " ":
+        return False
+    if event in keys and not session.typed_ahead():
+        return False
+    session.push_back([event])
+    return True
 
 
 async def read_document(session: Session, title: str, markup: str) -> None:
